@@ -1,0 +1,377 @@
+"""The Agent: learns tasks, picks and guards the modules that do them, and exposes ``agent.TaskName.action()``."""
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+from typing import Any, ClassVar
+
+from dosaku.config import Config
+from dosaku.errors import (
+    ActionNotFound,
+    DosakuError,
+    ExecutorPermissionRequired,
+    ModuleDoesNotImplementTask,
+    ModuleLoadError,
+    ModuleNotInstalled,
+    ServicePermissionRequired,
+    TaskNotLearned,
+)
+from dosaku.learned_task import LearnedTask
+from dosaku.plugins import PluginFailure, PluginManager, failure, plugin_manager
+from dosaku.registry import Registry
+from dosaku.spec import ModuleSpec, TaskSpec
+from dosaku.task import implements, missing_actions, optional_actions, required_actions
+
+log = logging.getLogger(__name__)
+
+#: The order in which the agent prefers module kinds when it picks a module by itself.
+KIND_PREFERENCE = {"module": 0, "executor": 1, "service": 2}
+
+
+class Agent:
+    """A personal AI assistant that learns tasks and does them through modules.
+
+    Args:
+        enable_services: Allow modules that send data to remote, maybe paid, APIs.
+        enable_executors: Allow modules that may run generated code.
+        config: The configuration to use (default: :class:`dosaku.Config` from the user's config directory).
+        plugin_manager: The plugins to use (default: core's own plugins and every installed one).
+
+    Example::
+
+        from dosaku import Agent
+
+        agent = Agent()
+        agent.tasks                       # []
+        agent.learn('Chat')
+        agent.tasks                       # ['Chat']
+        agent.Chat.message("Hello, what's your name?")   # "Hi, I'm EchoBot. ..."
+        agent.api('Chat')                 # ['message']
+        agent.doc('Chat')                 # 'Interface for a generic conversational chatbot.'
+
+    Named agents subclass it and learn what they need on init::
+
+        class AgentSmith(Agent):
+            name = 'AgentSmith'
+
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.learn('Chat', module='OpenAIChat', stream=False, system_prompt='...')
+    """
+
+    name: ClassVar[str] = "Agent"
+
+    def __init__(
+        self,
+        enable_services: bool = False,
+        enable_executors: bool = False,
+        *,
+        config: Config | None = None,
+        plugin_manager: PluginManager | None = None,
+    ):
+        self._enable_services = bool(enable_services)
+        self._enable_executors = bool(enable_executors)
+        self.config = config if config is not None else Config()
+        self._plugin_manager = plugin_manager
+        self._registry: Registry | None = None
+        self._learned: dict[str, LearnedTask] = {}
+        self._modules: dict[str, tuple[Any, dict[str, Any]]] = {}  # module name -> (instance, kwargs)
+        self._learn_failures: list[PluginFailure] = []
+
+    # --- permissions ---------------------------------------------------------------------------------------
+    @property
+    def enable_services(self) -> bool:
+        """Whether this agent may use services (fixed when the agent is made)."""
+        return self._enable_services
+
+    @property
+    def enable_executors(self) -> bool:
+        """Whether this agent may use executors (fixed when the agent is made)."""
+        return self._enable_executors
+
+    def permits(self, kind: str) -> bool:
+        """Whether this agent may use a module of ``kind`` (``'module'``, ``'service'`` or ``'executor'``)."""
+        return {"service": self._enable_services, "executor": self._enable_executors}.get(kind, True)
+
+    def _refuse(self, kind: str, message: str | None = None) -> DosakuError:
+        return ServicePermissionRequired(message) if kind == "service" else ExecutorPermissionRequired(message)
+
+    def _check_permission(self, kind: str) -> None:
+        if not self.permits(kind):
+            raise self._refuse(kind)
+
+    # --- plugins -------------------------------------------------------------------------------------------
+    @property
+    def plugin_manager(self) -> PluginManager:
+        """The plugin manager whose plugins this agent uses (built on first use)."""
+        if self._plugin_manager is None:
+            self._plugin_manager = plugin_manager()
+        return self._plugin_manager
+
+    @property
+    def registry(self) -> Registry:
+        """What the plugins make learnable (collected on first use; see :meth:`refresh`)."""
+        if self._registry is None:
+            self._registry = Registry.collect(self.plugin_manager, self.config)
+        return self._registry
+
+    def refresh(self) -> None:
+        """See plugins installed (or removed) since the agent was made, without a restart.
+
+        Learned tasks stay as they are.
+
+        Example::
+
+            agent.refresh()
+            'TicTacToe' in agent.learnable_tasks
+        """
+        importlib.invalidate_caches()
+        self.plugin_manager.load_entry_points()
+        self._registry = Registry.collect(self.plugin_manager, self.config)
+
+    @property
+    def plugin_errors(self) -> list[PluginFailure]:
+        """The plugins that failed to import, register or learn, and why.
+
+        Example::
+
+            for error in agent.plugin_errors:
+                print(error.plugin, error.distribution, error.phase, error.error)
+        """
+        return [*self.registry.failures, *self._learn_failures]
+
+    # --- what the agent knows -------------------------------------------------------------------------------
+    @property
+    def tasks(self) -> list[str]:
+        """The tasks this agent has learned, in the order learned.
+
+        Example::
+
+            agent.tasks  # ['Chat']
+        """
+        return list(self._learned)
+
+    @property
+    def learnable_tasks(self) -> list[str]:
+        """Every task the installed plugins make learnable, sorted.
+
+        Example::
+
+            agent.learnable_tasks  # ['Chat', 'PlayGo', 'Ponder', 'RestoreFaces', 'Tester', 'TextToImage', ...]
+        """
+        return sorted(self.registry.tasks)
+
+    @property
+    def loaded_modules(self) -> list[str]:
+        """The modules doing this agent's learned tasks, in the order loaded.
+
+        Example::
+
+            agent.learn('RestoreFaces')
+            agent.loaded_modules  # ['GFPGAN']
+        """
+        return list(self._modules)
+
+    def learnable_modules(self, task: str | None = None) -> list[str]:
+        """The installed modules (for ``task``, best first), whether or not this agent may use them.
+
+        Example::
+
+            agent.learnable_modules('Chat')  # ['EchoBot', 'LlamaCppChat', 'OpenAIChat']
+        """
+        if task is None:
+            return sorted(self.registry.modules)
+        self.registry.task(task)
+        return [spec.name for spec in self.registry.modules_for(task)]
+
+    def _task_class(self, task: str) -> type:
+        spec = self.registry.task(task)
+        try:
+            return spec.load()
+        except DosakuError:
+            raise
+        except Exception as error:
+            self._learn_failures.append(failure(spec.plugin, "learn", error, *self.plugin_manager.source_of(spec.plugin)))
+            raise ModuleLoadError(f"The task spec {task!r} could not be imported ({spec.target}): {error}") from error
+
+    def api(self, task: str, include_optional: bool = False) -> list[str]:
+        """The actions of ``task`` (learned or learnable).
+
+        Args:
+            task: The task's name.
+            include_optional: Also list optional actions (e.g. Chat's ``history`` and ``reset``).
+
+        Example::
+
+            agent.api('Chat')                         # ['message']
+            agent.api('Chat', include_optional=True)  # ['message', 'history', 'reset']
+        """
+        task_class = self._task_class(task)
+        actions = required_actions(task_class)
+        return actions + optional_actions(task_class) if include_optional else actions
+
+    def doc(self, task: str, action: str | None = None) -> str:
+        """The documentation of ``task``, or of one of its actions (with Args, Returns and Example).
+
+        Example::
+
+            agent.doc('Chat')                    # 'Interface for a generic conversational chatbot.'
+            agent.doc('Chat', action='message')  # 'Send a message to the agent and get a response. ...'
+        """
+        task_class = self._task_class(task)
+        if action is None:
+            return inspect.getdoc(task_class) or ""
+        actions = self.api(task, include_optional=True)
+        if action not in actions:
+            raise ActionNotFound(task, action, actions)
+        return inspect.getdoc(getattr(task_class, action)) or ""
+
+    # --- learning ------------------------------------------------------------------------------------------
+    def learn(self, task: str, module: str | None = None, **kwargs: Any) -> None:
+        """Learn ``task``: pick a module for it, check permissions, build the module and expose its actions.
+
+        Args:
+            task: The task's name, e.g. ``'Chat'``.
+            module: The module to use (default: ``[DEFAULT_MODULES]`` in the config, else the task's default,
+                else the best installed module this agent may use; a service is never picked while a local
+                module exists).
+            **kwargs: Passed to the module's constructor, e.g. ``upscale=4``.
+
+        Raises:
+            TaskNotFound: no installed plugin defines ``task`` (the message lists close matches).
+            ModuleNotFound: no installed plugin defines ``module``.
+            ModuleNotInstalled: no installed module implements ``task``.
+            ServicePermissionRequired / ExecutorPermissionRequired: the module needs a permission this agent
+                lacks. Checked before anything is imported or built.
+            ModuleDoesNotImplementTask: the module lacks some of the task's actions.
+            ModuleLoadError: the module could not be imported or built.
+
+        On any error the agent is left exactly as it was.
+
+        Example::
+
+            agent.learn('RestoreFaces', module='GFPGAN', upscale=4)
+        """
+        task_spec = self.registry.task(task)
+        if hasattr(type(self), task):
+            raise DosakuError(f"The task name {task!r} clashes with the agent's own attribute {task!r}; rename the task.")
+        module_spec = self._choose_module(task_spec, module)
+        self._check_permission(module_spec.kind)
+        task_class = self._task_class(task)
+        module_class = self._module_class(module_spec)
+        self._check_permission(getattr(module_class, "kind", "module"))
+        missing = missing_actions(task_class, module_class)
+        if missing:
+            raise ModuleDoesNotImplementTask(module_spec.name, task, missing)
+        instance = self._module_instance(module_spec, module_class, kwargs)
+        actions = required_actions(task_class) + [
+            name for name in optional_actions(task_class) if implements(module_class, name)
+        ]
+        learned = LearnedTask(task, actions, task_class.default_action, instance, module_spec.name, self._wrap_action)
+        previous = self._learned.get(task)
+        self._learned[task] = learned
+        self.__dict__[task] = learned  # plain attribute lookup: agent.Task costs no __getattr__
+        self._modules.setdefault(module_spec.name, (instance, kwargs))
+        if previous is not None:
+            self._release_if_unused(previous._module_name)
+        log.info("%s learned %s with %s", self.name, task, module_spec.name)
+
+    def _choose_module(self, task_spec: TaskSpec, module: str | None) -> ModuleSpec:
+        task = task_spec.name
+        if module is None:
+            module = self.config.get("DEFAULT_MODULES", task)
+        if module is None and task_spec.default_module in self.registry.modules:
+            module = task_spec.default_module
+        if module is not None:
+            spec = self.registry.module(module)
+            if task not in spec.tasks:
+                others = [m.name for m in self.registry.modules_for(task)]
+                raise ModuleDoesNotImplementTask(spec.name, task, self.api(task), alternatives=others)
+            return spec
+        candidates = self.registry.require_modules_for(task)
+        permitted = [spec for spec in candidates if self.permits(spec.kind)]
+        if not permitted:
+            kind = candidates[0].kind
+            names = ", ".join(spec.name for spec in candidates)
+            switch = "enable_services" if kind == "service" else "enable_executors"
+            raise self._refuse(
+                kind,
+                f"The task {task!r} is only done by {kind}s ({names}), but {kind}s have not been enabled. "
+                f"Make the agent with {switch}=True to allow them.",
+            )
+        return min(permitted, key=lambda spec: KIND_PREFERENCE[spec.kind])
+
+    def _module_class(self, spec: ModuleSpec) -> type:
+        try:
+            return spec.load()
+        except DosakuError:
+            raise
+        except Exception as error:
+            distribution, version = self.plugin_manager.source_of(spec.plugin)
+            self._learn_failures.append(failure(spec.plugin, "learn", error, distribution, version))
+            raise ModuleLoadError(
+                f"The module {spec.name!r} could not be imported ({spec.target}): {type(error).__name__}: {error}. "
+                f"Is its distribution ({distribution or spec.plugin}) installed with all its dependencies?"
+            ) from error
+
+    def _module_instance(self, spec: ModuleSpec, module_class: type, kwargs: dict[str, Any]) -> Any:
+        if spec.name in self._modules:
+            instance, built_with = self._modules[spec.name]
+            if not kwargs or kwargs == built_with:
+                return instance
+        try:
+            inspect.signature(module_class).bind(**kwargs)
+        except TypeError as error:
+            raise ModuleLoadError(f"Module {spec.name!r} does not take these arguments: {error}.") from None
+        try:
+            return module_class(**kwargs)
+        except DosakuError:
+            raise
+        except Exception as error:
+            raise ModuleLoadError(
+                f"The module {spec.name!r} failed to start: {type(error).__name__}: {error}"
+            ) from error
+
+    def _wrap_action(self, action: str, function: Any) -> Any:
+        return function
+
+    # --- forgetting ----------------------------------------------------------------------------------------
+    def unlearn(self, task: str) -> None:
+        """Forget ``task`` and release its module if no other learned task uses it.
+
+        Example::
+
+            agent.unlearn('Chat')
+            agent.tasks  # []
+        """
+        learned = self._learned.pop(task, None)
+        if learned is None:
+            raise TaskNotLearned(task, self._learned, self.registry.tasks)
+        del self.__dict__[task]
+        self._release_if_unused(learned._module_name)
+
+    def _release_if_unused(self, module_name: str) -> None:
+        if any(learned._module_name == module_name for learned in self._learned.values()):
+            return
+        instance, _ = self._modules.pop(module_name)
+        unload = getattr(instance, "unload", None)
+        if callable(unload):
+            unload()
+
+    # --- agent.TaskName ------------------------------------------------------------------------------------
+    def __getattr__(self, name: str) -> LearnedTask:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        learned = self.__dict__.get("_learned", {})
+        registry = self.__dict__.get("_registry")
+        raise TaskNotLearned(name, learned, registry.tasks if registry else ())
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self._learned))
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(tasks={self.tasks}, enable_services={self._enable_services}, "
+            f"enable_executors={self._enable_executors})"
+        )

@@ -1,0 +1,182 @@
+"""Every error Dosaku raises on purpose is a :class:`DosakuError`.
+
+Each message says what was wrong and how to fix it. Errors that stand for a failed lookup also derive from the
+matching builtin (``LookupError``, ``AttributeError``) so that ``hasattr`` and ``dict``-style code keep working.
+"""
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class DosakuError(Exception):
+    """Base class of every error Dosaku raises on purpose."""
+
+
+def close_matches(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """Return up to ``n`` names from ``candidates`` that look like ``name`` (case-insensitive).
+
+    Example::
+
+        >>> close_matches('chat', ['Chat', 'PlayGo'])
+        ['Chat']
+    """
+    by_lower: dict[str, str] = {}
+    for candidate in candidates:
+        by_lower.setdefault(candidate.lower(), candidate)
+    found = difflib.get_close_matches(name.lower(), list(by_lower), n=n, cutoff=0.6)
+    return [by_lower[match] for match in found]
+
+
+def _suggest(name: str, candidates: Iterable[str]) -> str:
+    matches = close_matches(name, candidates)
+    return f" Did you mean: {', '.join(matches)}?" if matches else ""
+
+
+class TaskNotFound(DosakuError, LookupError):
+    """No installed plugin defines a task of this name."""
+
+    def __init__(self, name: str, known: Iterable[str] = ()):
+        known = sorted(known)
+        self.name, self.close_matches = name, close_matches(name, known)
+        super().__init__(
+            f"Unknown task {name!r}.{_suggest(name, known)} "
+            f"See agent.learnable_tasks (or `dosaku tasks`) for the tasks that can be learned."
+        )
+
+
+class ModuleNotFound(DosakuError, LookupError):
+    """No installed plugin defines a module of this name."""
+
+    def __init__(self, name: str, known: Iterable[str] = ()):
+        known = sorted(known)
+        self.name, self.close_matches = name, close_matches(name, known)
+        super().__init__(
+            f"Unknown module {name!r}.{_suggest(name, known)} "
+            f"See `dosaku modules` for the installed modules."
+        )
+
+
+class ModuleNotInstalled(DosakuError, LookupError):
+    """The task is known but no installed module implements it."""
+
+    def __init__(self, task: str, hint: str = ""):
+        self.task = task
+        hint = hint or (
+            f"Install a module pack that provides it (see `dosaku tasks --all`), "
+            f"or write a module that implements {task} and register it with a plugin."
+        )
+        super().__init__(f"No installed module implements the task {task!r}. {hint}")
+
+
+class ModuleDoesNotImplementTask(DosakuError, TypeError):
+    """A module is not for the task it was learned for, or lacks some of the task's actions."""
+
+    def __init__(self, module: str, task: str, missing: Iterable[str], alternatives: Iterable[str] | None = None):
+        self.module, self.task, self.missing = module, task, sorted(missing)
+        if alternatives is not None:
+            others = ", ".join(alternatives) or "none installed"
+            message = (
+                f"Module {module!r} does not implement the task {task!r}. "
+                f"Modules that do: {others} (see `dosaku modules {task}`)."
+            )
+        else:
+            message = (
+                f"Module {module!r} does not implement the task {task!r}: missing action(s) "
+                f"{', '.join(self.missing)}. Choose another module with agent.learn({task!r}, module=...), "
+                f"or implement the missing action(s)."
+            )
+        super().__init__(message)
+
+
+class ModuleLoadError(DosakuError):
+    """Importing or constructing a module failed."""
+
+
+class PermissionRequired(DosakuError, PermissionError):
+    """The agent lacks a permission (services, executors) that a module needs."""
+
+
+class ServicePermissionRequired(PermissionRequired):
+    """A service (a module that sends data to a remote, maybe paid, API) was refused."""
+
+    default_message = (
+        "Loaded module was a service, but services have not been enabled. "
+        "Enable services or load a non-service module."
+    )
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or self.default_message)
+
+
+class ExecutorPermissionRequired(PermissionRequired):
+    """An executor (a module that may run generated code) was refused."""
+
+    default_message = (
+        "Loaded module was an executor, but executors have not been enabled. "
+        "Enable executors or load a non-executor module."
+    )
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or self.default_message)
+
+
+class TaskNotLearned(DosakuError, AttributeError):
+    """The agent was asked to do a task it has not learned."""
+
+    def __init__(self, name: str, learned: Iterable[str] = (), learnable: Iterable[str] = ()):
+        learned, learnable = list(learned), list(learnable)
+        self.name = name
+        if name in learnable:
+            message = f"The agent has not learned the task {name!r}. Learn it first: agent.learn({name!r})."
+        else:
+            message = (
+                f"The agent knows no task {name!r}.{_suggest(name, learned + learnable)} "
+                f"Learned tasks: {learned or 'none'}."
+            )
+        super().__init__(message)
+
+
+class ActionNotFound(DosakuError, AttributeError):
+    """A learned task has no action of this name."""
+
+    def __init__(self, task: str, action: str, actions: Iterable[str] = ()):
+        actions = list(actions)
+        self.task, self.action = task, action
+        super().__init__(
+            f"The task {task!r} has no action {action!r}.{_suggest(action, actions)} "
+            f"Its actions are: {', '.join(actions) or 'none'} (see agent.api({task!r}))."
+        )
+
+
+class ConfigError(DosakuError):
+    """The configuration is missing something or holds a bad value."""
+
+
+class MissingConfigValue(ConfigError, KeyError):
+    """A configuration entry is not set."""
+
+    def __init__(self, section: str, key: str, env_var: str | None = None, path: str | None = None):
+        self.section, self.key, self.env_var = section, key, env_var
+        where = f" in {path}" if path else ""
+        how = f" or set the environment variable {env_var}" if env_var else ""
+        super().__init__(f"The configuration has no [{section}] {key}. Set it{where}{how}.")
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.args[0]
+
+
+class MissingAPIKey(ConfigError):
+    """A service needs an API key that is not configured."""
+
+    def __init__(self, name: str, env_var: str | None = None):
+        self.name, self.env_var = name, env_var
+        how = f"set the environment variable {env_var}, or " if env_var else ""
+        super().__init__(
+            f"No API key for {name} is configured. To use it, {how}run `dosaku keys set {name}` "
+            f"(stores it under [API_KEYS] {name} in your config.ini)."
+        )
+
+
+class PluginError(DosakuError):
+    """A plugin failed to import or register (raised only with DOSAKU_STRICT_PLUGINS=1)."""

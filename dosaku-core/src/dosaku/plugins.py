@@ -1,0 +1,174 @@
+"""Loading plugins: core's default plugins and every installed entry point of the group ``dosaku``.
+
+Each entry point is loaded, and each hook implementation called, on its own: a plugin that fails is recorded as a
+:class:`PluginFailure` and skipped, and what it registered before failing is undone. ``DOSAKU_STRICT_PLUGINS=1``
+re-raises instead (for plugin authors). ``DOSAKU_LOAD_PLUGINS`` (comma-separated names; empty loads none) and
+``DOSAKU_BLOCK_PLUGINS`` select installed plugins by entry-point or distribution name.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import metadata
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from dosaku import hookspecs
+from dosaku.errors import PluginError
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "dosaku"
+DEFAULT_PLUGINS: tuple[str, ...] = ("dosaku.default_plugins.core",)
+
+
+@dataclass(frozen=True)
+class PluginFailure:
+    """A plugin that could not be used, and why.
+
+    Attributes:
+        plugin: The plugin's (entry point's) name.
+        distribution: The distribution that ships it ('' for in-process plugins).
+        version: That distribution's version.
+        phase: Where it failed: ``'import'``, ``'register'``, ``'hook'`` or ``'learn'``.
+        error: ``'ExceptionType: message'``.
+        traceback: The formatted traceback.
+    """
+
+    plugin: str
+    distribution: str
+    version: str
+    phase: str
+    error: str
+    traceback: str = ""
+
+    def __str__(self) -> str:
+        source = f" ({self.distribution} {self.version})" if self.distribution else ""
+        return f"plugin {self.plugin!r}{source} failed at {self.phase}: {self.error}"
+
+
+def strict() -> bool:
+    """True when ``DOSAKU_STRICT_PLUGINS`` asks for plugin failures to be raised."""
+    return os.environ.get("DOSAKU_STRICT_PLUGINS", "") not in ("", "0", "false", "no")
+
+
+def failure(plugin: str, phase: str, error: BaseException, distribution: str = "", version: str = "") -> PluginFailure:
+    """Record ``error`` as a :class:`PluginFailure` (or raise it in strict mode)."""
+    record = PluginFailure(
+        plugin=plugin,
+        distribution=distribution,
+        version=version,
+        phase=phase,
+        error=f"{type(error).__name__}: {error}",
+        traceback="".join(traceback.format_exception(type(error), error, error.__traceback__)),
+    )
+    if strict():
+        raise PluginError(str(record)) from error
+    log.warning("%s", record)
+    return record
+
+
+def _names(variable: str) -> set[str] | None:
+    value = os.environ.get(variable)
+    if value is None:
+        return None
+    return {name.strip().lower() for name in value.split(",") if name.strip()}
+
+
+def selected_entry_points() -> list[metadata.EntryPoint]:
+    """The installed ``dosaku`` entry points that ``DOSAKU_LOAD_PLUGINS``/``DOSAKU_BLOCK_PLUGINS`` allow."""
+    only, blocked = _names("DOSAKU_LOAD_PLUGINS"), _names("DOSAKU_BLOCK_PLUGINS") or set()
+    chosen = []
+    for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        names = {entry_point.name.lower()}
+        if entry_point.dist is not None:
+            names.add(entry_point.dist.name.lower())
+        if only is not None and not names & only:
+            continue
+        if names & blocked:
+            continue
+        chosen.append(entry_point)
+    return chosen
+
+
+class PluginManager(pluggy.PluginManager):
+    """A pluggy plugin manager for the ``dosaku`` hooks that remembers which plugins failed.
+
+    Example::
+
+        from dosaku.plugins import PluginManager
+
+        pm = PluginManager()                    # no plugins at all
+        pm.register(my_plugin_module, name='mine')
+    """
+
+    def __init__(self) -> None:
+        super().__init__("dosaku")
+        self.add_hookspecs(hookspecs)
+        self.failures: list[PluginFailure] = []
+        self.distributions: dict[str, tuple[str, str]] = {}
+
+    def register_plugin(self, plugin: ModuleType | Any, name: str, distribution: str = "", version: str = "") -> bool:
+        """Register ``plugin`` under ``name``; a failure is recorded, not raised. Returns whether it worked."""
+        try:
+            self.register(plugin, name=name)
+        except Exception as error:  # noqa: BLE001 - any plugin error must be contained
+            self.failures.append(failure(name, "register", error, distribution, version))
+            return False
+        self.distributions[name] = (distribution, version)
+        return True
+
+    def load_default_plugins(self, modules: Iterable[str] = DEFAULT_PLUGINS) -> None:
+        """Register core's own plugins, which are loaded like any other."""
+        for module_name in modules:
+            self.register_plugin(importlib.import_module(module_name), name=module_name, distribution="dosaku")
+
+    def load_entry_points(self) -> None:
+        """Load and register every selected installed plugin, each on its own."""
+        for entry_point in selected_entry_points():
+            distribution = entry_point.dist.name if entry_point.dist else ""
+            version = entry_point.dist.version if entry_point.dist else ""
+            if self.has_plugin(entry_point.name):
+                continue
+            try:
+                plugin = entry_point.load()
+            except Exception as error:  # noqa: BLE001
+                self.failures.append(failure(entry_point.name, "import", error, distribution, version))
+                continue
+            self.register_plugin(plugin, entry_point.name, distribution, version)
+
+    def source_of(self, plugin_name: str) -> tuple[str, str]:
+        """``(distribution, version)`` of a registered plugin (empty strings for in-process plugins)."""
+        return self.distributions.get(plugin_name, ("", ""))
+
+
+def plugin_manager(*plugins: ModuleType | Any, defaults: bool = True, entry_points: bool = True) -> PluginManager:
+    """Build a plugin manager with core's default plugins, installed plugins and the given in-process plugins.
+
+    Args:
+        *plugins: In-process plugins (modules or objects with ``@hookimpl`` functions) to register too.
+        defaults: Register core's own plugins (EchoBot, the core task specs...).
+        entry_points: Load installed plugins (entry-point group ``dosaku``).
+
+    Example::
+
+        from dosaku import Agent
+        from dosaku.plugins import plugin_manager
+
+        agent = Agent(plugin_manager=plugin_manager(my_plugin, entry_points=False))
+    """
+    manager = PluginManager()
+    if defaults:
+        manager.load_default_plugins()
+    if entry_points:
+        manager.load_entry_points()
+    for index, plugin in enumerate(plugins):
+        name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{index}"
+        manager.register_plugin(plugin, name=name)
+    return manager

@@ -1,0 +1,58 @@
+"""Building agents and plugin managers for tests, without installing anything."""
+from __future__ import annotations
+
+import types
+from collections.abc import Iterable
+from typing import Any
+
+from dosaku.config import Config
+from dosaku.hookspecs import hookimpl
+from dosaku.plugins import PluginManager, plugin_manager
+from dosaku.spec import ModuleSpec, TaskSpec
+
+
+def in_process_plugin(
+    name: str, tasks: Iterable[TaskSpec | type] = (), modules: Iterable[ModuleSpec] = ()
+) -> types.ModuleType:
+    """Make a plugin module object that registers ``tasks`` and ``modules``.
+
+    Example::
+
+        plugin = in_process_plugin('parrot', modules=[ModuleSpec('Parrot', ('Chat',), target=Parrot)])
+        agent = isolated_agent(plugin)
+    """
+    plugin = types.ModuleType(name)
+    tasks, modules = list(tasks), list(modules)
+
+    @hookimpl
+    def register_tasks(register: Any) -> None:
+        for task in tasks:
+            register(task)
+
+    @hookimpl
+    def register_modules(register: Any) -> None:
+        for module in modules:
+            register(module)
+
+    plugin.register_tasks = register_tasks  # type: ignore[attr-defined]
+    plugin.register_modules = register_modules  # type: ignore[attr-defined]
+    return plugin
+
+
+def make_plugin_manager(*plugins: Any, entry_points: bool = False) -> PluginManager:
+    """A plugin manager with core's default plugins and ``plugins`` (installed plugins only if asked for)."""
+    return plugin_manager(*plugins, entry_points=entry_points)
+
+
+def isolated_agent(*plugins: Any, entry_points: bool = False, config: Config | None = None, **kwargs: Any) -> Any:
+    """An :class:`~dosaku.Agent` with core's plugins and ``plugins``, and an empty config unless one is given.
+
+    Example::
+
+        agent = isolated_agent(enable_services=True)
+    """
+    from dosaku.agent import Agent
+
+    if config is None:
+        config = Config(path="/nonexistent/dosaku-test-config.ini", environ={})
+    return Agent(config=config, plugin_manager=make_plugin_manager(*plugins, entry_points=entry_points), **kwargs)
