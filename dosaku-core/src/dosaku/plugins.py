@@ -127,7 +127,9 @@ class PluginManager(pluggy.PluginManager):
     def load_default_plugins(self, modules: Iterable[str] = DEFAULT_PLUGINS) -> None:
         """Register core's own plugins, which are loaded like any other."""
         for module_name in modules:
-            self.register_plugin(importlib.import_module(module_name), name=module_name, distribution="dosaku")
+            from dosaku import __version__
+
+            self.register_plugin(importlib.import_module(module_name), module_name, "dosaku", __version__)
 
     def load_entry_points(self) -> None:
         """Load and register every selected installed plugin, each on its own."""
