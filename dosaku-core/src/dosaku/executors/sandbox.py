@@ -229,7 +229,7 @@ class Sandbox:
                 if now >= deadline:
                     limit = "wall_time"
                     break
-                if exited_at is None and process.poll() is not None:
+                if exited_at is None and self._reap(process, os.WNOHANG):
                     exited_at = now
                 if exited_at is not None and now - exited_at > 1.0:
                     break  # left-over descendants hold the pipes open
@@ -251,16 +251,28 @@ class Sandbox:
             os.close(read_result)
             process.stdout.close()  # type: ignore[union-attr]
             process.stderr.close()  # type: ignore[union-attr]
-        return {"buffers": buffers, "limit": limit, "returncode": process.returncode, "limits": limits}
+        return {"buffers": buffers, "limit": limit, "returncode": process.returncode, "limits": limits,
+                "cpu_time": process.cpu_time}  # type: ignore[attr-defined]
 
     @staticmethod
-    def _kill(process: subprocess.Popen) -> None:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        process.kill()
-        process.wait()
+    def _reap(process: subprocess.Popen, options: int = 0) -> bool:
+        """Wait for the child with wait4, keeping the CPU time it and its reaped descendants used."""
+        if process.returncode is not None:
+            return True
+        pid, status, usage = os.wait4(process.pid, options)
+        if pid == 0:
+            return False
+        process.returncode = os.waitstatus_to_exitcode(status)
+        process.cpu_time = usage.ru_utime + usage.ru_stime  # type: ignore[attr-defined]
+        return True
+
+    def _kill(self, process: subprocess.Popen) -> None:
+        if process.returncode is None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                process.send_signal(signal.SIGKILL)
+        self._reap(process)
 
     # --- the result ----------------------------------------------------------------------------------------
     def _result(self, outcome: dict[str, Any], duration: float) -> RunResult:
@@ -287,7 +299,7 @@ class Sandbox:
             except ValueError:
                 data = {}
         if limit is None and not data:
-            limit = self._signal_limit(returncode)
+            limit = self._signal_limit(returncode, outcome["cpu_time"], limits)
         error = ExceptionInfo(**data["error"]) if data.get("error") else None
         return RunResult(
             stdout=stdout,
@@ -302,7 +314,8 @@ class Sandbox:
         )
 
     @staticmethod
-    def _signal_limit(returncode: int | None) -> str | None:
-        if returncode in (-signal.SIGXCPU, -signal.SIGKILL, 128 + signal.SIGXCPU, 128 + signal.SIGKILL):
+    def _signal_limit(returncode: int | None, cpu_time: float, limits: Limits) -> str | None:
+        """Why a child that left no result died: RLIMIT_CPU sends SIGXCPU, then SIGKILL."""
+        if returncode in (-signal.SIGXCPU, 128 + signal.SIGXCPU) or cpu_time >= limits.cpu_time - 0.05:
             return "cpu_time"
         return None
