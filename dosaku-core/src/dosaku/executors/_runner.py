@@ -15,6 +15,7 @@ import traceback
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MNT_DETACH = 1, 2, 4, 32, 4096, 16384, 2
 FILENAME = "<code>"
+AF_UNIX = 1
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 #: Audit events refused outright (prefixes end with '.').
 REFUSED = (
@@ -29,8 +30,7 @@ PATH_EVENTS = (
     "os.chown", "os.utime", "shutil.rmtree", "shutil.copyfile", "shutil.copymode", "shutil.copystat",
     "shutil.copytree", "shutil.move", "shutil.chown", "os.mkfifo", "os.mknod",
 )
-BLOCKED_MODULES = ("ctypes", "_ctypes", "subprocess", "_posixsubprocess", "pty", "multiprocessing")
-FUNCTION_ATTRS = ("__code__",)  # swapping a function's code could neuter the hook
+BLOCKED_MODULES = ("ctypes", "_ctypes", "_posixsubprocess", "pty", "multiprocessing")
 
 
 def read_job():
@@ -105,6 +105,17 @@ def drop_privileges(uid, gid):
         raise OSError("could not drop privileges")
 
 
+def disarm_fork_exec():
+    """``_posixsubprocess.fork_exec`` starts programs without an audit event: replace it (re-importing the module
+    is refused by the audit hook, so the original cannot come back)."""
+    import _posixsubprocess
+
+    def fork_exec(*args, **kwargs):
+        raise PermissionError("starting programs is not allowed in the sandbox")
+
+    _posixsubprocess.fork_exec = fork_exec
+
+
 def install_audit_hook(workdir, readable):
     """Refuse writes outside ``workdir``, reads outside ``readable``, processes, sockets, ctypes and signals."""
     realpath, isdir, fspath, getpid = os.path.realpath, os.path.isdir, os.fspath, os.getpid
@@ -138,12 +149,18 @@ def install_audit_hook(workdir, readable):
                 if isinstance(arg, (str, bytes)) or hasattr(arg, "__fspath__"):
                     if not inside(arg, ()):
                         refuse(event, f"{arg} is outside the work directory")
+        elif event == "socket.__new__":
+            if args[1] != AF_UNIX:  # local socket pairs (asyncio's self-pipe) only
+                refuse(event, "network sockets")
+        elif event in ("socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg"):
+            sock, address = args[0], args[1]
+            if getattr(sock, "family", None) != AF_UNIX or not isinstance(address, (str, bytes)):
+                refuse(event)
+            if address[:1] not in ("\0", b"\0") and not inside(address, ()):
+                refuse(event, f"{address} is outside the work directory")
         elif event == "import":
             if args[0].split(".")[0] in BLOCKED_MODULES:
                 raise ImportError(f"importing {args[0]} is not allowed in the sandbox")
-        elif event == "object.__setattr__":
-            if len(args) > 1 and args[1] in FUNCTION_ATTRS:
-                refuse(event, str(args[1]))
         elif event.startswith(REFUSED):
             if event == "os.kill" and args[0] in (0, getpid()):
                 return
@@ -226,8 +243,12 @@ def main():
     result_pipe.flush()
     readable = [*job["readable"], *(p.rstrip("/") + "/" for p in sys.path if p and os.path.isdir(p)),
                 *(p.rstrip("/") + "/" for p in {sys.prefix, sys.base_prefix, sys.exec_prefix})]
+    disarm_fork_exec()
     install_audit_hook(os.path.realpath(workdir), tuple(readable))
+    runner = os.getpid()
     result = run(job["code"])
+    if os.getpid() != runner:
+        os._exit(0)  # a process the code forked: only the runner reports
     try:
         sys.stdout.flush()
         sys.stderr.flush()

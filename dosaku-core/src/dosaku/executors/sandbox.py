@@ -301,6 +301,9 @@ class Sandbox:
         if limit is None and not data:
             limit = self._signal_limit(returncode, outcome["cpu_time"], limits)
         error = ExceptionInfo(**data["error"]) if data.get("error") else None
+        if not data and limit is None:
+            error = ExceptionInfo("ResultLost", f"the code ended without a result (exit status {returncode}): it "
+                                  "closed the result pipe, called os._exit or was killed", None, "")
         return RunResult(
             stdout=stdout,
             stderr=stderr,
