@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import pytest
-
+from dosaku import testing
 from dosaku.errors import ExecutorPermissionRequired
 from dosaku.executors import LimitError, RunResult
 from dosaku.executors.sandbox import isolation_support
-from dosaku import testing
 from dosaku.testing import isolated_agent
 
 #: Mild snippets, one per limit: each must hit its limit (and nothing else) before any attack runs.

@@ -15,7 +15,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from dosaku.executors.sandbox import SANDBOX_UID, isolation_support
 from dosaku.testing import isolated_agent
 

@@ -7,7 +7,6 @@ import signal
 from pathlib import Path
 
 import pytest
-
 from dosaku.config import Config
 from dosaku.errors import DosakuError
 from dosaku.gtp import GTPEngineError, GTPEngineNotFound, GTPError, GTPTimeout, IllegalMove

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from dosaku.gtp import GTPError
 from dosaku.gtp.engine import GTPEngine
 from dosaku.gtp.gnugo import gnugo_command

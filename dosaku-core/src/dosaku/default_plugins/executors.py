@@ -1,7 +1,8 @@
 """Core's executors plugin: ``PythonTester`` for the ``Tester`` task (refused unless executors are enabled)."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from dosaku.hookspecs import hookimpl
 from dosaku.spec import ModuleSpec

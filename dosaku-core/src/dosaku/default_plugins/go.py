@@ -1,7 +1,8 @@
 """Core's Go plugin: the ``GnuGo`` module for ``PlayGo`` and the ``dosaku gtp`` command."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from dosaku.hookspecs import hookimpl
 from dosaku.spec import ModuleSpec

@@ -105,7 +105,9 @@ class GTPEngine:
                 pass
         tail = self.stderr_tail()
         detail = f" Its last words: {tail[-500:]!r}." if tail else ""
-        return GTPEngineError(f"The GTP engine {self.command[0]!r} died (exit status {code}) during {command!r}.{detail}")
+        return GTPEngineError(
+            f"The GTP engine {self.command[0]!r} died (exit status {code}) during {command!r}.{detail}"
+        )
 
     def send(self, command: str, timeout: float | None = None) -> str:
         """Send one GTP command and return the answer's text (without the ``=``).
@@ -137,7 +139,9 @@ class GTPEngine:
         if status.startswith("?"):
             raise GTPError(command, text.strip() or "failed")
         if not status.startswith("="):
-            raise GTPEngineError(f"The GTP engine answered {command!r} with something that is not GTP: {answer[:200]!r}")
+            raise GTPEngineError(
+                f"The GTP engine answered {command!r} with something that is not GTP: {answer[:200]!r}"
+            )
         return text.strip("\n").rstrip()
 
     def _read_answer(self, command: str, timeout: float) -> str:

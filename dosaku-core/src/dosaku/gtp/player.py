@@ -130,7 +130,9 @@ class GTPPlayer(Module, PlayGo):
                 return self._engine.send(command, timeout)  # type: ignore[union-attr]
             except GTPTimeout as error:
                 self._recover(error)
-                raise GTPTimeout(f"{error} The engine was restarted and the game restored ({len(self._moves)} moves).")
+                raise GTPTimeout(
+                    f"{error} The engine was restarted and the game restored ({len(self._moves)} moves)."
+                ) from None
             except GTPError:
                 raise
             except GTPEngineError as error:
