@@ -363,9 +363,9 @@ class Agent:
     def __getattr__(self, name: str) -> LearnedTask:
         if name.startswith("_"):
             raise AttributeError(name)
-        learned = self.__dict__.get("_learned", {})
-        registry = self.__dict__.get("_registry")
-        raise TaskNotLearned(name, learned, registry.tasks if registry else ())
+        if "_learned" not in self.__dict__:  # not initialised (e.g. during unpickling)
+            raise AttributeError(name)
+        raise TaskNotLearned(name, self._learned, self.registry.tasks)
 
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | set(self._learned))

@@ -118,7 +118,10 @@ class PluginManager(pluggy.PluginManager):
         """Register ``plugin`` under ``name``; a failure is recorded, not raised. Returns whether it worked."""
         try:
             self.register(plugin, name=name)
+            self.check_pending()  # a hook name no spec knows (a typo) is an error, not silence
         except Exception as error:  # noqa: BLE001 - any plugin error must be contained
+            if self.is_registered(plugin):
+                self.unregister(plugin)
             self.failures.append(failure(name, "register", error, distribution, version))
             return False
         self.distributions[name] = (distribution, version)
