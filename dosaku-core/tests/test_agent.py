@@ -1,8 +1,8 @@
 """The Agent as the product README shows it, and every error a user can hit while learning."""
 from __future__ import annotations
 
+import modules_for_tests as m
 import pytest
-
 from dosaku import (
     ActionNotFound,
     Agent,
@@ -20,8 +20,6 @@ from dosaku import (
 from dosaku.config import Config
 from dosaku.tasks import Chat
 from dosaku.testing import in_process_plugin, isolated_agent
-
-import modules_for_tests as m
 
 README_SERVICE_ERROR = (
     "Loaded module was a service, but services have not been enabled. Enable services or load a non-service module."
@@ -143,7 +141,8 @@ def test_unknown_action(agent):
 
 
 def test_task_not_learned(agent):
-    with pytest.raises(TaskNotLearned, match=r"has not learned the task 'Chat'\. Learn it first: agent.learn\('Chat'\)"):
+    not_learned = r"has not learned the task 'Chat'\. Learn it first: agent.learn\('Chat'\)"
+    with pytest.raises(TaskNotLearned, match=not_learned):
         agent.Chat
     assert not hasattr(agent, "Chat")
     agent.learn("Chat")
@@ -339,7 +338,8 @@ class AgentSmith(Agent):
 def test_named_agent_by_subclassing():
     from dosaku.testing import make_plugin_manager
 
-    smith = AgentSmith(enable_services=True, plugin_manager=make_plugin_manager(PLUGIN), config=Config("/nonexistent", {}))
+    config = Config("/nonexistent", {})
+    smith = AgentSmith(enable_services=True, plugin_manager=make_plugin_manager(PLUGIN), config=config)
     assert smith.tasks == ["Chat", "TextToImage"]
     response = smith.Chat("Hi, I'm Edward.")
     assert response == "paid: Hi, I'm Edward."

@@ -6,7 +6,6 @@ import os
 import stat
 
 import pytest
-
 from dosaku import Config, MissingAPIKey, MissingConfigValue, Secret
 
 KEY = "sk-test-0123456789abcdefSECRET"

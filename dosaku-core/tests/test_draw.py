@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import pytest
-
 from dosaku import DosakuError
 
 
 def test_draw_images_saves_a_png(tmp_path, monkeypatch):
-    from PIL import Image
-
     from dosaku.utils import draw_images
+    from PIL import Image
 
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
@@ -25,9 +23,8 @@ def test_draw_images_saves_a_png(tmp_path, monkeypatch):
 
 
 def test_draw_images_errors():
-    from PIL import Image
-
     from dosaku.utils import draw_images
+    from PIL import Image
 
     with pytest.raises(DosakuError, match="got 1 images but 2 labels"):
         draw_images([Image.new("RGB", (4, 4))], labels=("a", "b"))

@@ -35,8 +35,19 @@ def test_listing_learnable_tasks_imports_no_implementation(tmp_path):
         f"print(json.dumps({{'heavy': [m for m in {HEAVY!r} if m in sys.modules], 'tasks': tasks,"
         " 'targets': sorted(targets & set(sys.modules))}))"
     )
-    result = run_isolated(code, tmp_path)
-    assert result["heavy"] == [], "listing tasks imported " + ", ".join(result["heavy"])
-    assert "Chat" in result["tasks"]
-    assert result["targets"] == [], f"module targets were imported: {result['targets']}"
-    assert list(tmp_path.iterdir()) == []
+    for run in ("collects", "reads the cache"):
+        result = run_isolated(code, tmp_path)
+        assert result["heavy"] == [], f"listing tasks ({run}) imported " + ", ".join(result["heavy"])
+        assert "Chat" in result["tasks"]
+        assert result["targets"] == [], f"module targets were imported: {result['targets']}"
+        written = [str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*") if path.is_file()]
+        assert written == ["cache/dosaku/registry.json"]  # the only file: the registry cache
+
+
+def test_cached_registry_needs_no_pluggy_and_no_plugin(tmp_path):
+    code = ("import sys, json, dosaku\nagent = dosaku.Agent()\nagent.learn('Chat')\n"
+            "print(json.dumps({'pluggy': 'pluggy' in sys.modules, 'plugins': [m for m in sys.modules "
+            "if m.endswith('plugin') or m.startswith('dosaku.default_plugins')], 'tasks': agent.learnable_tasks}))")
+    first, second = run_isolated(code, tmp_path), run_isolated(code, tmp_path)
+    assert first["pluggy"] is True and second["pluggy"] is False
+    assert second["plugins"] == [] and second["tasks"] == first["tasks"]

@@ -3,15 +3,13 @@ plugins, selection by environment and containment of failures."""
 from __future__ import annotations
 
 import types
+from importlib import metadata
 
 import pytest
-
 from dosaku import Agent, ModuleLoadError, ModuleSpec, PluginError, TaskSpec, hookimpl
 from dosaku.config import Config
 from dosaku.plugins import plugin_manager, selected_entry_points
 from dosaku.testing import in_process_plugin, isolated_agent
-
-from importlib import metadata
 
 INSTALLED = {ep.name for ep in metadata.entry_points(group="dosaku")}
 HOW_TO_INSTALL = "install the test plugins: pip install --no-build-isolation tests/plugins/* (nox -s tests does)"

@@ -4,7 +4,6 @@ from __future__ import annotations
 import inspect
 
 import pytest
-
 from dosaku import Task
 from dosaku.task import optional_actions, required_actions
 from dosaku.tasks import Chat, PlayGo, Ponder, RestoreFaces, Tester, TextToImage

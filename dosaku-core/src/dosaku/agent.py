@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from dosaku.config import Config
 from dosaku.errors import (
@@ -13,15 +13,17 @@ from dosaku.errors import (
     ExecutorPermissionRequired,
     ModuleDoesNotImplementTask,
     ModuleLoadError,
-    ModuleNotInstalled,
     ServicePermissionRequired,
     TaskNotLearned,
 )
 from dosaku.learned_task import LearnedTask
-from dosaku.plugins import PluginFailure, PluginManager, failure, plugin_manager
+from dosaku.plugin_failure import PluginFailure, failure
 from dosaku.registry import Registry
 from dosaku.spec import ModuleSpec, TaskSpec
 from dosaku.task import implements, missing_actions, optional_actions, required_actions
+
+if TYPE_CHECKING:
+    from dosaku.plugins import PluginManager
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,7 @@ class Agent:
         self._enable_executors = bool(enable_executors)
         self.config = config if config is not None else Config()
         self._plugin_manager = plugin_manager
+        self._owns_plugin_manager = plugin_manager is None
         self._registry: Registry | None = None
         self._learned: dict[str, LearnedTask] = {}
         self._modules: dict[str, tuple[Any, dict[str, Any]]] = {}  # module name -> (instance, kwargs)
@@ -106,14 +109,25 @@ class Agent:
     def plugin_manager(self) -> PluginManager:
         """The plugin manager whose plugins this agent uses (built on first use)."""
         if self._plugin_manager is None:
+            from dosaku.plugins import plugin_manager
+
             self._plugin_manager = plugin_manager()
         return self._plugin_manager
 
     @property
     def registry(self) -> Registry:
-        """What the plugins make learnable (collected on first use; see :meth:`refresh`)."""
+        """What the plugins make learnable (collected on first use; see :meth:`refresh`).
+
+        An agent using the installed plugins reads them from a cache that any install, uninstall or change of a
+        plugin invalidates (see :mod:`dosaku.registry_cache`), so it imports no plugin when nothing changed.
+        """
         if self._registry is None:
-            self._registry = Registry.collect(self.plugin_manager, self.config)
+            if self._plugin_manager is None:
+                from dosaku.registry_cache import load_registry
+
+                self._registry = load_registry(self.config, lambda: self.plugin_manager)
+            else:
+                self._registry = Registry.collect(self._plugin_manager, self.config)
         return self._registry
 
     def refresh(self) -> None:
@@ -127,7 +141,12 @@ class Agent:
             'TicTacToe' in agent.learnable_tasks
         """
         importlib.invalidate_caches()
-        self.plugin_manager.load_entry_points()
+        if self._owns_plugin_manager:
+            from dosaku.plugins import plugin_manager
+
+            self._plugin_manager = plugin_manager()  # anew, so uninstalled plugins go too
+        else:
+            self.plugin_manager.load_entry_points()
         self._registry = Registry.collect(self.plugin_manager, self.config)
 
     @property
@@ -192,7 +211,7 @@ class Agent:
         except DosakuError:
             raise
         except Exception as error:
-            self._learn_failures.append(failure(spec.plugin, "learn", error, *self.plugin_manager.source_of(spec.plugin)))
+            self._learn_failures.append(failure(spec.plugin, "learn", error, *self.registry.source_of(spec.plugin)))
             raise ModuleLoadError(f"The task spec {task!r} could not be imported ({spec.target}): {error}") from error
 
     def api(self, task: str, include_optional: bool = False) -> list[str]:
@@ -255,7 +274,7 @@ class Agent:
         """
         task_spec = self.registry.task(task)
         if hasattr(type(self), task):
-            raise DosakuError(f"The task name {task!r} clashes with the agent's own attribute {task!r}; rename the task.")
+            raise DosakuError(f"The task name {task!r} clashes with the agent's own attribute of that name; rename it.")
         module_spec = self._choose_module(task_spec, module)
         self._check_permission(module_spec.kind)
         task_class = self._task_class(task)
@@ -308,7 +327,7 @@ class Agent:
         except DosakuError:
             raise
         except Exception as error:
-            distribution, version = self.plugin_manager.source_of(spec.plugin)
+            distribution, version = self.registry.source_of(spec.plugin)
             self._learn_failures.append(failure(spec.plugin, "learn", error, distribution, version))
             raise ModuleLoadError(
                 f"The module {spec.name!r} could not be imported ({spec.target}): {type(error).__name__}: {error}. "

@@ -40,7 +40,8 @@ def modules(task: str | None) -> None:
         _fail(error)
     for name in names:
         spec = agent.registry.module(name)
-        click.echo(f"{name:<24} {spec.kind:<9} tasks: {', '.join(spec.tasks):<28} plugin: {spec.plugin}  {spec.summary}")
+        tasks = ", ".join(spec.tasks)
+        click.echo(f"{name:<24} {spec.kind:<9} tasks: {tasks:<28} plugin: {spec.plugin}  {spec.summary}")
 
 
 @click.command()
