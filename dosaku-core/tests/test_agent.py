@@ -346,3 +346,35 @@ def test_named_agent_by_subclassing():
     assert smith.TextToImage(prompt=response) == f"image of {response}"
     with pytest.raises(ServicePermissionRequired):
         AgentSmith(plugin_manager=make_plugin_manager(PLUGIN), config=Config("/nonexistent", {}))
+
+
+# --- shared and re-built modules ---------------------------------------------------------------------------
+def test_shareable_module_is_shared_between_agents_and_unloaded_by_the_last():
+    m.ChatAndPaint.built = 0
+    plugin = in_process_plugin("shared", modules=[spec("Stateless", m.ChatAndPaint, shareable=True)])
+    first, second = isolated_agent(plugin), isolated_agent(plugin)
+    first.learn("Chat", module="Stateless")
+    second.learn("Chat", module="Stateless")
+    assert first.Chat.module is second.Chat.module and m.ChatAndPaint.built == 1
+    module = first.Chat.module
+    first.unlearn("Chat")
+    assert not module.unloaded
+    second.unlearn("Chat")
+    assert module.unloaded
+
+
+def test_relearning_with_other_arguments_builds_anew_and_releases_the_old(agent):
+    agent.learn("Chat", module="LocalChat", temperature=0.1)
+    old = agent.Chat.module
+    agent.learn("Chat", module="LocalChat", temperature=0.9)
+    assert agent.Chat.module is not old and agent.Chat.module.kwargs == {"temperature": 0.9}
+    assert old.unloaded and agent.loaded_modules == ["LocalChat"]
+
+
+def test_same_module_with_other_arguments_for_two_tasks(agent):
+    agent.learn("Chat", module="ChatAndPaint", mood="happy")
+    agent.learn("TextToImage", module="ChatAndPaint", mood="sad")
+    chat_module, image_module = agent.Chat.module, agent.TextToImage.module
+    assert chat_module is not image_module and agent.loaded_modules == ["ChatAndPaint"]
+    agent.unlearn("Chat")
+    assert chat_module.unloaded and not image_module.unloaded

@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from dosaku.config import Config
@@ -29,6 +30,16 @@ log = logging.getLogger(__name__)
 
 #: The order in which the agent prefers module kinds when it picks a module by itself.
 KIND_PREFERENCE = {"module": 0, "executor": 1, "service": 2}
+
+
+@dataclass(frozen=True)
+class LoadedModule:
+    """A module instance an agent built (or holds from the shared pool), and what it was built with."""
+
+    name: str
+    instance: Any
+    kwargs: dict[str, Any]
+    shared: bool = False
 
 
 class Agent:
@@ -79,7 +90,7 @@ class Agent:
         self._owns_plugin_manager = plugin_manager is None
         self._registry: Registry | None = None
         self._learned: dict[str, LearnedTask] = {}
-        self._modules: dict[str, tuple[Any, dict[str, Any]]] = {}  # module name -> (instance, kwargs)
+        self._loaded: dict[str, LoadedModule] = {}  # task -> the module doing it
         self._learn_failures: list[PluginFailure] = []
 
     # --- permissions ---------------------------------------------------------------------------------------
@@ -190,7 +201,7 @@ class Agent:
             agent.learn('RestoreFaces')
             agent.loaded_modules  # ['GFPGAN']
         """
-        return list(self._modules)
+        return list(dict.fromkeys(loaded.name for loaded in self._loaded.values()))
 
     def learnable_modules(self, task: str | None = None) -> list[str]:
         """The installed modules (for ``task``, best first), whether or not this agent may use them.
@@ -283,17 +294,16 @@ class Agent:
         missing = missing_actions(task_class, module_class)
         if missing:
             raise ModuleDoesNotImplementTask(module_spec.name, task, missing)
-        instance = self._module_instance(module_spec, module_class, kwargs)
+        loaded = self._reusable(module_spec.name, kwargs) or self._load(module_spec, module_class, kwargs)
         actions = required_actions(task_class) + [
             name for name in optional_actions(task_class) if implements(module_class, name)
         ]
-        learned = LearnedTask(task, actions, task_class.default_action, instance, module_spec.name, self._wrap_action)
-        previous = self._learned.get(task)
-        self._learned[task] = learned
+        learned = LearnedTask(task, actions, task_class.default_action, loaded.instance, loaded.name, self._wrap_action)
+        previous = self._loaded.get(task)
+        self._learned[task], self._loaded[task] = learned, loaded
         self.__dict__[task] = learned  # plain attribute lookup: agent.Task costs no __getattr__
-        self._modules.setdefault(module_spec.name, (instance, kwargs))
         if previous is not None:
-            self._release_if_unused(previous._module_name)
+            self._release_if_unused(previous)
         log.info("%s learned %s with %s", self.name, task, module_spec.name)
 
     def _choose_module(self, task_spec: TaskSpec, module: str | None) -> ModuleSpec:
@@ -334,15 +344,28 @@ class Agent:
                 f"Is its distribution ({distribution or spec.plugin}) installed with all its dependencies?"
             ) from error
 
-    def _module_instance(self, spec: ModuleSpec, module_class: type, kwargs: dict[str, Any]) -> Any:
-        if spec.name in self._modules:
-            instance, built_with = self._modules[spec.name]
-            if not kwargs or kwargs == built_with:
-                return instance
+    def _reusable(self, name: str, kwargs: dict[str, Any]) -> LoadedModule | None:
+        """A module this agent already built that can do another task too (same arguments, or none given)."""
+        for loaded in self._loaded.values():
+            if loaded.name == name and (not kwargs or kwargs == loaded.kwargs):
+                return loaded
+        return None
+
+    def _load(self, spec: ModuleSpec, module_class: type, kwargs: dict[str, Any]) -> LoadedModule:
         try:
             inspect.signature(module_class).bind(**kwargs)
         except TypeError as error:
             raise ModuleLoadError(f"Module {spec.name!r} does not take these arguments: {error}.") from None
+        if spec.shareable:
+            from dosaku import shared_modules
+
+            instance = shared_modules.acquire(spec.name, kwargs, lambda: self._build(spec, module_class, kwargs))
+        else:
+            instance = self._build(spec, module_class, kwargs)
+        return LoadedModule(spec.name, instance, kwargs, spec.shareable)
+
+    @staticmethod
+    def _build(spec: ModuleSpec, module_class: type, kwargs: dict[str, Any]) -> Any:
         try:
             return module_class(**kwargs)
         except DosakuError:
@@ -364,17 +387,20 @@ class Agent:
             agent.unlearn('Chat')
             agent.tasks  # []
         """
-        learned = self._learned.pop(task, None)
-        if learned is None:
+        if task not in self._learned:
             raise TaskNotLearned(task, self._learned, self.registry.tasks)
-        del self.__dict__[task]
-        self._release_if_unused(learned._module_name)
+        del self._learned[task], self.__dict__[task]
+        self._release_if_unused(self._loaded.pop(task))
 
-    def _release_if_unused(self, module_name: str) -> None:
-        if any(learned._module_name == module_name for learned in self._learned.values()):
+    def _release_if_unused(self, loaded: LoadedModule) -> None:
+        if any(other.instance is loaded.instance for other in self._loaded.values()):
             return
-        instance, _ = self._modules.pop(module_name)
-        unload = getattr(instance, "unload", None)
+        if loaded.shared:
+            from dosaku import shared_modules
+
+            if not shared_modules.release(loaded.name, loaded.kwargs):
+                return  # other agents still use it
+        unload = getattr(loaded.instance, "unload", None)
         if callable(unload):
             unload()
 
