@@ -4,6 +4,8 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -14,7 +16,9 @@ from dosaku.errors import (
     ExecutorPermissionRequired,
     ModuleDoesNotImplementTask,
     ModuleLoadError,
+    ModuleNotInstalled,
     ServicePermissionRequired,
+    TaskNotFound,
     TaskNotLearned,
 )
 from dosaku.learned_task import LearnedTask
@@ -24,6 +28,8 @@ from dosaku.spec import ModuleSpec, TaskSpec
 from dosaku.task import implements, missing_actions, optional_actions, required_actions
 
 if TYPE_CHECKING:
+    from dosaku.catalog import Catalog
+    from dosaku.installer import InstallPlan
     from dosaku.plugins import PluginManager
 
 log = logging.getLogger(__name__)
@@ -50,6 +56,7 @@ class Agent:
         enable_executors: Allow modules that may run generated code.
         config: The configuration to use (default: :class:`dosaku.Config` from the user's config directory).
         plugin_manager: The plugins to use (default: core's own plugins and every installed one).
+        catalog: The known module packs it may offer to install (default: the catalog shipped with Dosaku).
 
     Example::
 
@@ -82,12 +89,14 @@ class Agent:
         *,
         config: Config | None = None,
         plugin_manager: PluginManager | None = None,
+        catalog: Catalog | None = None,
     ):
         self._enable_services = bool(enable_services)
         self._enable_executors = bool(enable_executors)
         self.config = config if config is not None else Config()
         self._plugin_manager = plugin_manager
         self._owns_plugin_manager = plugin_manager is None
+        self._catalog = catalog
         self._registry: Registry | None = None
         self._learned: dict[str, LearnedTask] = {}
         self._loaded: dict[str, LoadedModule] = {}  # task -> the module doing it
@@ -283,7 +292,7 @@ class Agent:
 
             agent.learn('RestoreFaces', module='GFPGAN', upscale=4)
         """
-        task_spec = self.registry.task(task)
+        task_spec = self._known_task(task)
         if hasattr(type(self), task):
             raise DosakuError(f"The task name {task!r} clashes with the agent's own attribute of that name; rename it.")
         module_spec = self._choose_module(task_spec, module)
@@ -318,7 +327,9 @@ class Agent:
                 others = [m.name for m in self.registry.modules_for(task)]
                 raise ModuleDoesNotImplementTask(spec.name, task, self.api(task), alternatives=others)
             return spec
-        candidates = self.registry.require_modules_for(task)
+        candidates = self.registry.modules_for(task)
+        if not candidates:
+            raise self._not_installed(task)
         permitted = [spec for spec in candidates if self.permits(spec.kind)]
         if not permitted:
             kind = candidates[0].kind
@@ -377,6 +388,116 @@ class Agent:
 
     def _wrap_action(self, action: str, function: Any) -> Any:
         return function
+
+    # --- installing ----------------------------------------------------------------------------------------
+    @property
+    def catalog(self) -> Catalog:
+        """The module packs this agent knows of, installed or not."""
+        if self._catalog is None:
+            from dosaku.catalog import Catalog
+
+            self._catalog = Catalog.load()
+        return self._catalog
+
+    @property
+    def installable_tasks(self) -> list[str]:
+        """Tasks that no installed module does but a pack in the catalog would.
+
+        Example::
+
+            agent.installable_tasks  # ['RestoreFaces', ...] until dosaku-modules-tencent is installed
+        """
+        return sorted(task for task in self.catalog.tasks() if not self.registry.modules_for(task))
+
+    def _known_task(self, task: str) -> TaskSpec:
+        try:
+            return self.registry.task(task)
+        except TaskNotFound:
+            if self.catalog.packs_for_task(task):
+                raise self._not_installed(task) from None
+            raise
+
+    def _not_installed(self, task: str) -> ModuleNotInstalled:
+        packs = self.catalog.packs_for_task(task)
+        if not packs:
+            return ModuleNotInstalled(task)
+        return ModuleNotInstalled(
+            task,
+            f"Install a pack that provides it: `dosaku install {task}` ({packs[0].describe()}), "
+            f"or in Python: agent.install({task!r}, confirm=True).",
+        )
+
+    def install(
+        self,
+        name: str,
+        *,
+        confirm: bool = False,
+        approve: Callable[[InstallPlan], bool] | None = None,
+        source: str | os.PathLike[str] | None = None,
+        show: Callable[[str], None] | None = None,
+    ) -> InstallPlan:
+        """Install the pack ``name`` (a pack's distribution, or a task a pack provides) with this interpreter's pip,
+        then :meth:`refresh` so its tasks can be learned at once.
+
+        Nothing is installed without consent: pass ``confirm=True``, or an ``approve(plan)`` callback that shows
+        the plan to the user and returns True.
+
+        Args:
+            name: e.g. ``'RestoreFaces'`` or ``'dosaku-modules-tencent'``.
+            confirm: The user has agreed to the install.
+            approve: Asked with the :class:`~dosaku.installer.InstallPlan` when ``confirm`` is False.
+            source: A folder of wheels (installs offline from it) or a wheel file.
+            show: Receives pip's output line by line (default: the log).
+
+        Raises:
+            InstallNotConfirmed: no consent; nothing was run.
+            InstallError: pip failed (its output is in the message); the agent is unchanged.
+
+        Example::
+
+            agent.install('RestoreFaces', confirm=True)
+            agent.learn('RestoreFaces')
+        """
+        from dosaku.installer import install_plan, run_pip
+
+        plan = install_plan(name, self.catalog, self.config, source)
+        self._consent(plan, confirm, approve)
+        run_pip(plan, show)
+        self.refresh()
+        return plan
+
+    def uninstall(
+        self,
+        name: str,
+        *,
+        confirm: bool = False,
+        approve: Callable[[InstallPlan], bool] | None = None,
+        show: Callable[[str], None] | None = None,
+    ) -> InstallPlan:
+        """Uninstall a pack (with consent, as :meth:`install`), then :meth:`refresh`. Learned tasks stay learned.
+
+        Example::
+
+            agent.uninstall('dosaku-modules-tencent', confirm=True)
+        """
+        from dosaku.installer import run_pip, uninstall_plan
+
+        plan = uninstall_plan(name, self.catalog)
+        self._consent(plan, confirm, approve)
+        run_pip(plan, show)
+        self.refresh()
+        return plan
+
+    @staticmethod
+    def _consent(plan: InstallPlan, confirm: bool, approve: Callable[[InstallPlan], bool] | None) -> None:
+        from dosaku.installer import InstallNotConfirmed
+
+        if confirm or (approve is not None and approve(plan)):
+            return
+        raise InstallNotConfirmed(
+            f"Not confirmed, so nothing was done. To {plan.describe()}\n"
+            f"pass confirm=True (or an approve callback that returns True)."
+        )
 
     # --- forgetting ----------------------------------------------------------------------------------------
     def unlearn(self, task: str) -> None:
