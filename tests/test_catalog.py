@@ -7,7 +7,6 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
 from dosaku.catalog import Catalog
 from dosaku.config import Config
 from dosaku.plugins import plugin_manager
