@@ -20,13 +20,51 @@ def _fail(error: DosakuError) -> None:
 
 
 @click.command()
-def tasks() -> None:
+@click.option("--all", "show_all", is_flag=True, help="Also list tasks that a pack not yet installed would add.")
+def tasks(show_all: bool) -> None:
     """List the tasks that can be learned, with the modules that do each."""
     agent = _agent()
-    for name in agent.learnable_tasks:
+    installable = set(agent.installable_tasks) if show_all else set()
+    for name in sorted(set(agent.learnable_tasks) | installable):
+        if name in installable:
+            pack = agent.catalog.packs_for_task(name)[0]
+            click.echo(f"{name:<20} not installed: `dosaku install {name}` adds {pack.distribution}")
+            continue
         spec = agent.registry.task(name)
         modules = ", ".join(agent.learnable_modules(name)) or "(no module installed)"
         click.echo(f"{name:<20} {spec.summary}  [{modules}]")
+
+
+def _confirmed(plan, yes: bool) -> bool:
+    click.echo(plan.describe())
+    return yes or click.confirm("Go ahead?", default=False)
+
+
+@click.command()
+@click.argument("name")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--from", "source", type=click.Path(exists=True), help="A folder of wheels or a wheel (offline).")
+def install(name: str, yes: bool, source: str | None) -> None:
+    """Install the module pack NAME (a pack, or a task a pack provides) with this Python's pip."""
+    agent = _agent()
+    try:
+        agent.install(name, approve=lambda plan: _confirmed(plan, yes), source=source, show=click.echo)
+    except DosakuError as error:
+        _fail(error)
+    click.echo(f"Installed. Tasks now learnable: {', '.join(agent.learnable_tasks)}")
+
+
+@click.command()
+@click.argument("name")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+def uninstall(name: str, yes: bool) -> None:
+    """Uninstall the module pack NAME."""
+    agent = _agent()
+    try:
+        agent.uninstall(name, approve=lambda plan: _confirmed(plan, yes), show=click.echo)
+    except DosakuError as error:
+        _fail(error)
+    click.echo("Uninstalled.")
 
 
 @click.command()
@@ -40,7 +78,8 @@ def modules(task: str | None) -> None:
         _fail(error)
     for name in names:
         spec = agent.registry.module(name)
-        click.echo(f"{name:<24} {spec.kind:<9} tasks: {', '.join(spec.tasks):<28} plugin: {spec.plugin}  {spec.summary}")
+        tasks = ", ".join(spec.tasks)
+        click.echo(f"{name:<24} {spec.kind:<9} tasks: {tasks:<28} plugin: {spec.plugin}  {spec.summary}")
 
 
 @click.command()
@@ -136,4 +175,4 @@ def keys_unset(name: str) -> None:
     click.echo(f"Removed [API_KEYS] {name.upper()} from {config.path}")
 
 
-COMMANDS = (tasks, modules, plugins, doc, config, keys)
+COMMANDS = (tasks, modules, plugins, doc, config, keys, install, uninstall)
