@@ -52,14 +52,17 @@ ATTACKS: dict[str, str] = {
     "posixsubprocess": "import _posixsubprocess\n_posixsubprocess.fork_exec(['/bin/sh'], [b'/bin/sh'], True, (), "
                        "None, None, -1, -1, -1, -1, -1, -1, -1, -1, False, False, None, None, None, -1, None, False)",
     "reimport_posixsubprocess": "import sys\ndel sys.modules['_posixsubprocess']\nimport _posixsubprocess",
-    "subclass_walk_system": "w = [c for c in ().__class__.__base__.__subclasses__() if c.__name__ == '_wrap_close'][0]\n"
+    "subclass_walk_system": "w = [c for c in ().__class__.__base__.__subclasses__()\n"
+                            "     if c.__name__ == '_wrap_close'][0]\n"
                             "w.__init__.__globals__['system']('rm -rf {marker_dir}')",
-    "subclass_walk_remove": "w = [c for c in ().__class__.__mro__[1].__subclasses__() if c.__name__ == '_wrap_close'][0]\n"
+    "subclass_walk_remove": "w = [c for c in ().__class__.__mro__[1].__subclasses__()\n"
+                            "     if c.__name__ == '_wrap_close'][0]\n"
                             "w.__init__.__globals__['remove']({marker!r})",
     "builtins_open_via_dunder": "b = (lambda: 0).__globals__['__builtins__']\n"
                                 "(b['open'] if isinstance(b, dict) else b.open)({marker!r}, 'w').write('x')",
     "gc_hunt_for_audit_hook": "import gc\nprint(len(gc.get_objects()))",
-    "read_root_ssh_keys": "import os\nprint([open(os.path.join('/root/.ssh', f)).read() for f in os.listdir('/root/.ssh')])",
+    "read_root_ssh_keys": "import os\nprint([open(os.path.join('/root/.ssh', f)).read()\n"
+                          "       for f in os.listdir('/root/.ssh')])",
     "kill_parent": "import os, signal\nos.kill({ppid}, signal.SIGKILL)",
     "killpg_parent": "import os, signal\nos.killpg({ppid}, signal.SIGKILL)",
     "kill_sentinel": "import os, signal\nos.kill({sentinel}, signal.SIGKILL)",
