@@ -51,14 +51,6 @@ def test_real_generation_answers_in_context(smollm2):
     assert "paris" in reply.lower(), reply
 
 
-def test_greedy_is_reproducible_and_streaming_matches_non_streaming(smollm2):
-    smollm2.reset()
-    first = smollm2.message("Name a colour.")
-    smollm2.reset()
-    streamed = list(smollm2.message("Name a colour.", stream=True))[-1]
-    assert first == streamed
-
-
 def test_max_tokens_bounds_the_reply(smollm2):
     smollm2.reset()
     reply = smollm2.message("Tell me a long story about a dragon.", max_tokens=5)
@@ -106,13 +98,23 @@ def test_bad_model_path_names_the_path(tmp_path: Path):
     assert isinstance(caught.value, DosakuError) and "(It came from model_path.)" in str(caught.value)
 
 
-def test_bad_model_path_from_config_names_the_path_and_the_setting(tmp_path: Path):
+def test_bad_model_path_from_the_environment_names_the_path_and_the_setting(tmp_path, dosaku_home, monkeypatch):
     missing = tmp_path / "configured.gguf"
-    agent = isolated_agent(entry_points=True, config=config(DOSAKU_LLAMACPP__MODEL_PATH=str(missing)))
+    monkeypatch.setenv("DOSAKU_LLAMACPP__MODEL_PATH", str(missing))
+    agent = isolated_agent(entry_points=True)
     with pytest.raises(ModelNotFound) as caught:
         agent.learn("Chat", module="LlamaCppChat")
-    assert str(missing) in str(caught.value) and "[LLAMACPP] MODEL_PATH" in str(caught.value)
+    assert str(missing) in str(caught.value) and "(It came from [LLAMACPP] MODEL_PATH.)" in str(caught.value)
     assert agent.tasks == []
+
+
+def test_model_path_from_config_ini_is_used(dosaku_config):
+    model = default_model_path()
+    dosaku_config.set("LLAMACPP", "MODEL_PATH", str(model))
+    assert LlamaCppChat().model_path == model
+    dosaku_config.set("LLAMACPP", "MODEL_PATH", "/nonexistent/other.gguf")
+    with pytest.raises(ModelNotFound, match="'/nonexistent/other.gguf' does not exist"):
+        LlamaCppChat()
 
 
 def test_file_that_is_not_a_gguf_is_a_clear_load_error(tmp_path: Path):

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 #: Per-message options passed through to llama.cpp's sampler.
 SAMPLING_OPTIONS = ("temperature", "max_tokens", "top_p", "top_k", "min_p", "repeat_penalty", "seed", "stop")
+#: Template tokens around each turn (e.g. ``<|im_start|>user\n ... <|im_end|>\n``) and around the prompt, estimated.
+TURN_OVERHEAD, PROMPT_OVERHEAD = 8, 16
 #: How long a message waits for another one (on another thread) to finish with the model.
 BUSY_TIMEOUT_S = 600.0
 
@@ -176,26 +178,38 @@ class LlamaCppChat(Module, Chat):
             self._lock.release()
 
     def _open_stream(self, message: str, options: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        """Start the completion, dropping the oldest turns while the prompt outgrows the context window."""
+        """Start the completion, first dropping the oldest turns that would not fit the context window."""
         llama = self.llama
-        turns = [turn for turn in self._history if turn["role"] != "system"]
         system = [turn for turn in self._history if turn["role"] == "system"]
-        while True:
-            messages = [*system, *turns, {"role": "user", "content": message}]
-            stream = llama.create_chat_completion(messages=messages, stream=True, **options)
-            try:
-                first = next(stream)
-            except StopIteration:
-                return iter(())
-            except ValueError as error:
-                if "context window" not in str(error):
-                    raise
-                if not turns:
-                    raise ContextOverflow(self.n_ctx) from error
-                log.info("Conversation outgrew n_ctx=%d; dropping its oldest turn", self.n_ctx)
-                turns = turns[2:]
-                continue
-            return _chain(first, stream)
+        turns = self._fitting_turns(system, message, int(options.get("max_tokens") or 0))
+        messages = [*system, *turns, {"role": "user", "content": message}]
+        stream = llama.create_chat_completion(messages=messages, stream=True, **options)
+        try:
+            first = next(stream)
+        except StopIteration:
+            return iter(())
+        except ValueError as error:
+            if "context window" in str(error):
+                raise ContextOverflow(self.n_ctx) from error
+            raise
+        return _chain(first, stream)
+
+    def _fitting_turns(self, system: list[dict[str, str]], message: str, max_tokens: int) -> list[dict[str, str]]:
+        """The most recent turns that fit in n_ctx with ``message`` and room for the reply (estimated)."""
+        turns = [turn for turn in self._history if turn["role"] != "system"]
+        fixed = sum(self._estimate_tokens(turn) for turn in system) + self._estimate_tokens(message) + PROMPT_OVERHEAD
+        if fixed >= self.n_ctx:
+            raise ContextOverflow(self.n_ctx)
+        budget = self.n_ctx - fixed - min(max_tokens, self.n_ctx - fixed - 1)
+        sizes = [self._estimate_tokens(turn) for turn in turns]
+        while turns and sum(sizes) > budget:
+            log.info("The conversation outgrew n_ctx=%d; dropping its oldest turn", self.n_ctx)
+            turns, sizes = turns[2:], sizes[2:]
+        return turns
+
+    def _estimate_tokens(self, turn: dict[str, str] | str) -> int:
+        text = turn if isinstance(turn, str) else turn["content"]
+        return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False)) + TURN_OVERHEAD
 
     def history(self) -> list[dict[str, str]]:
         """The conversation so far (a copy), system prompt first if there is one."""
