@@ -69,8 +69,21 @@ def test_agent_panel_lists_tasks_and_modules(client):
     assert "**Services:** disabled" in info and "`KeyedChat` (service, not enabled)" in info
 
 
-def test_permission_error_is_a_clear_message(client):
-    chat, status = client.predict("KeyedChat", api_name="/switch_module")
+def test_a_service_is_not_offered_without_enable_services(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="KeyedChat is not in the list of choices"):
+        client.predict("KeyedChat", api_name="/switch_module")
+
+
+def test_permission_error_is_a_clear_message():
+    from gradio_client import Client
+
+    demo, url = launch(GuiOptions(module="KeyedChat"), make_test_agent)  # asked for on the command line
+    try:
+        chat, status = Client(url, verbose=False).predict("KeyedChat", api_name="/switch_module")
+    finally:
+        demo.close()
     assert chat == []
     assert status.startswith("**Permission needed.**") and "--enable-services" in status
     assert "Traceback" not in status

@@ -150,7 +150,7 @@ def _image_tab(view: ImageTaskView, probe: Any, session: gr.State) -> None:
             given = gr.Image(type="pil", label="Input", elem_id=f"{view.task}-input")
         else:
             given = gr.Textbox(label="Prompt", lines=4, elem_id=f"{view.task}-input")
-        result = gr.Image(type="pil", label="Result", interactive=False, elem_id=f"{view.task}-result")
+        result = gr.Image(type="pil", format="png", label="Result", interactive=False, elem_id=f"{view.task}-result")
     run = gr.Button("Run", variant="primary", elem_id=f"{view.task}-run")
     status = gr.Markdown(elem_id=f"{view.task}-status")
     run.click(functools.partial(run_image_task, view), [session, chooser, given], [result, status],
