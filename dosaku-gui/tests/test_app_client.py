@@ -140,3 +140,16 @@ def test_tabs_say_what_to_install_when_no_module_does_the_task():
     markdowns = [getattr(block, "value", "") for block in demo.blocks.values()]
     assert "No installed module does RestoreFaces. Install one: `pip install dosaku-modules-tencent`." in markdowns
     assert any(isinstance(text, str) and text.startswith("No installed module does TextToImage") for text in markdowns)
+
+
+def test_new_conversation_resets_the_modules_history(app_url):
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    client.predict("remember me", [], "EchoBot", 0.7, 64, api_name="/chat")
+    assert "**Conversation:** 2 message(s) kept by `EchoBot`" in client.predict(api_name="/agent_info")
+    chat, status = client.predict("EchoBot", api_name="/clear")
+    assert chat == [] and status == "Chatting with **EchoBot**."
+    assert "**Conversation:** 0 message(s) kept by `EchoBot`" in client.predict(api_name="/agent_info")
+    final_chat, _, _ = client.predict("again", [], "EchoBot", 0.7, 64, api_name="/chat")
+    assert texts(final_chat)[-1] == ("assistant", "Hi, I'm EchoBot. You said: again")

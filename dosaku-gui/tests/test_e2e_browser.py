@@ -65,7 +65,7 @@ def test_two_browser_sessions_chat_at_once_with_streamed_replies(browser, smollm
     first_context, first = open_chat(browser, smollm2_server.url)
     second_context, second = open_chat(browser, smollm2_server.url)
     try:
-        send(first, "What is the capital of France?")
+        send(first, "What is the capital of France? Answer in one word.")
         send(second, "Name three fruits.")
         first_reply, second_reply = wait_for_reply(first, 1), wait_for_reply(second, 1)
         assert first_reply and second_reply
@@ -76,7 +76,7 @@ def test_two_browser_sessions_chat_at_once_with_streamed_replies(browser, smollm
 
         send(first, "Thank you!")
         wait_for_reply(first, 2)
-        assert user_texts(first) == ["What is the capital of France?", "Thank you!"]
+        assert user_texts(first) == ["What is the capital of France? Answer in one word.", "Thank you!"]
         assert user_texts(second) == ["Name three fruits."]  # each session sees only its own history
 
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

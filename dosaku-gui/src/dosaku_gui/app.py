@@ -126,6 +126,7 @@ def _chat_tab(options: GuiOptions, probe: Any, session: gr.State) -> tuple[gr.Dr
                concurrency_limit=options.concurrency)
     module.change(switch_module, [session, module], [chatbot, status], api_name="switch_module")
     clear.click(clear_chat, [session, module], [chatbot, status], api_name="clear")
+    chatbot.clear(clear_chat, [session, module], [chatbot, status], api_visibility="private")  # its trash icon
     return module, status
 
 

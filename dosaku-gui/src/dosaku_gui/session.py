@@ -125,6 +125,7 @@ class AgentSession:
             f"**Services:** {'enabled' if agent.enable_services else 'disabled'}",
             f"**Learned tasks:** {', '.join(learned) or 'none yet'}",
             f"**Loaded modules:** {', '.join(f'`{m}`' for m in agent.loaded_modules) or 'none'}",
+            f"**Conversation:** {self._conversation_length()}",
             "",
             "| Learnable task | Installed modules (best first) |",
             "|---|---|",
@@ -135,6 +136,13 @@ class AgentSession:
         for error in agent.plugin_errors:
             lines.append(f"\n**Plugin {error.plugin!r} failed** ({error.phase}): {error.error}")
         return "\n".join(lines)
+
+    def _conversation_length(self) -> str:
+        learned = self.agent.__dict__.get("Chat")
+        if learned is None or "history" not in learned._actions:
+            return "—"
+        turns = [turn for turn in learned.history() if turn.get("role") != "system"]
+        return f"{len(turns)} message(s) kept by `{learned._module_name}`"
 
     def _module_label(self, name: str) -> str:
         kind = self.agent.registry.module(name).kind
