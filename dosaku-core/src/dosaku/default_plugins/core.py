@@ -1,7 +1,8 @@
 """Core's default plugin: the core task specs and the built-in modules."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from dosaku.hookspecs import hookimpl
 from dosaku.spec import ModuleSpec, TaskSpec
@@ -28,3 +29,11 @@ def register_modules(register: Callable[[ModuleSpec], None], config: Any) -> Non
             summary="A chatbot that echoes what you say: no model, no network.",
         )
     )
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from dosaku.cli.commands import COMMANDS
+
+    for command in COMMANDS:
+        cli.add_command(command)
