@@ -21,9 +21,9 @@ PROMPTS = [
 RESULTS = Path(__file__).parent / "results"
 
 
-def timed(function):
+def timed(function, *args):
     start = time.perf_counter()
-    value = function()
+    value = function(*args)
     return value, time.perf_counter() - start
 
 
@@ -34,10 +34,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
 
-    from llama_cpp import Llama
-
     from dosaku import Agent, Config
     from dosaku_llamacpp.models import default_model_path
+    from llama_cpp import Llama
 
     path = default_model_path()
     options = {"temperature": 0.0, "max_tokens": args.max_tokens}
@@ -60,10 +59,8 @@ def main() -> None:
         agent.Chat.reset()
         if not stream:
             return agent.Chat.message(prompt)
-        text = ""
-        for text in agent.Chat.message(prompt, stream=True):
-            pass
-        return text
+        parts = list(agent.Chat.message(prompt, stream=True))
+        return parts[-1] if parts else ""
 
     for prompt in PROMPTS[:1]:  # warm up both
         direct_call(prompt, False), agent_call(prompt, False)
@@ -73,8 +70,8 @@ def main() -> None:
         tokens, agent_tokens, differ, direct_s, agent_s, ratios = 0, 0, 0, 0.0, 0.0, []
         for _ in range(args.rounds):
             for prompt in PROMPTS:
-                reference, seconds_direct = timed(lambda: direct_call(prompt, stream))
-                reply, seconds_agent = timed(lambda: agent_call(prompt, stream))
+                reference, seconds_direct = timed(direct_call, prompt, stream)
+                reply, seconds_agent = timed(agent_call, prompt, stream)
                 # Greedy outputs usually match; llama.cpp's prompt-cache reuse can tip a near-tie, so count each.
                 direct_count = len(direct.tokenize(reference.encode(), add_bos=False))
                 agent_count = len(direct.tokenize(reply.encode(), add_bos=False))

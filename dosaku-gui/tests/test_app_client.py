@@ -4,10 +4,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from gui_helpers import free_port, make_test_agent
-
 from dosaku.testing import isolated_agent
 from dosaku_gui.options import GuiOptions
+from gui_helpers import free_port, make_test_agent
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 

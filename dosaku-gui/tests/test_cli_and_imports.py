@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 from click.testing import CliRunner
-
 from dosaku_gui.cli import command
 
 

@@ -6,7 +6,8 @@ def test_default_module_is_the_local_model_and_replies_stream(smollm2_server):
     from gradio_client import Client
 
     client = Client(smollm2_server.url, verbose=False)
-    job = client.submit("What is the capital of France? Answer in one word.", [], "LlamaCppChat", 0.0, 24, api_name="/chat")
+    question = "What is the capital of France? Answer in one word."
+    job = client.submit(question, [], "LlamaCppChat", 0.0, 24, api_name="/chat")
     chat, box, status = job.result(timeout=300)
     assert chat[0]["role"] == "user" and chat[-1]["role"] == "assistant"
     reply = "".join(part["text"] for part in chat[-1]["content"]) if isinstance(chat[-1]["content"], list) \

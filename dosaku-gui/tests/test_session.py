@@ -4,8 +4,6 @@ from __future__ import annotations
 import copy
 
 import pytest
-from gui_helpers import make_test_agent
-
 from dosaku.errors import (
     DosakuError,
     MissingAPIKey,
@@ -20,6 +18,7 @@ from dosaku.testing import in_process_plugin, isolated_agent
 from dosaku_gui.messages import user_message
 from dosaku_gui.options import GuiOptions
 from dosaku_gui.session import AgentSession, chat_modules, default_chat_module
+from gui_helpers import make_test_agent
 
 
 class LocalParrot(Module, Chat):

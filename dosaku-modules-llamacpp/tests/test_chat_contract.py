@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from dosaku.testing import ChatContract, isolated_agent
 
 

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from dosaku.config import Config
 from dosaku.errors import DosakuError, ModuleLoadError
 from dosaku.testing import isolated_agent

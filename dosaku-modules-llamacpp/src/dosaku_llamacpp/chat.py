@@ -152,8 +152,8 @@ class LlamaCppChat(Module, Chat):
         if stream if stream is not None else self.stream:
             return replies
         reply = ""
-        for reply in replies:
-            pass
+        for partial in replies:
+            reply = partial
         return reply
 
     def _generate(self, message: str, options: dict[str, Any]) -> Iterator[str]:

@@ -1,7 +1,8 @@
 """The ``llamacpp`` plugin: registers :class:`~dosaku_llamacpp.chat.LlamaCppChat`. Imports only ``dosaku``."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from dosaku import ModuleSpec, hookimpl
 
