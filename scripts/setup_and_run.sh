@@ -52,5 +52,5 @@ done
 echo "installing: ${packs[*]}"
 python -m pip install --progress-bar on "${packs[@]}"
 
-step 4/4 "Starting dosaku_gui: open http://127.0.0.1:7860 (Ctrl+C to stop)"
+step 4/4 "Starting dosaku_gui: open http://127.0.0.1:7860 (or the --port you gave; Ctrl+C to stop)"
 exec dosaku_gui --host 127.0.0.1 --port 7860 "$@"

@@ -38,6 +38,7 @@ def launch(options: GuiOptions) -> None:
 def command(**values: object) -> None:
     """Chat with Dosaku (and use its other tasks) in your browser."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # gradio's own start-up probes, one line per request
     launch(GuiOptions(**values))  # type: ignore[arg-type]
 
 
