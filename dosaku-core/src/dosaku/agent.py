@@ -13,11 +13,11 @@ from dosaku.errors import (
     ExecutorPermissionRequired,
     ModuleDoesNotImplementTask,
     ModuleLoadError,
-    ModuleNotInstalled,
     ServicePermissionRequired,
     TaskNotLearned,
 )
 from dosaku.learned_task import LearnedTask
+from dosaku.metering import Spending
 from dosaku.plugins import PluginFailure, PluginManager, failure, plugin_manager
 from dosaku.registry import Registry
 from dosaku.spec import ModuleSpec, TaskSpec
@@ -37,6 +37,9 @@ class Agent:
         enable_executors: Allow modules that may run generated code.
         config: The configuration to use (default: :class:`dosaku.Config` from the user's config directory).
         plugin_manager: The plugins to use (default: core's own plugins and every installed one).
+        spend_limit_usd: Refuse service calls that could take spending past this many USD per day
+            (default ``[SERVICES] SPEND_LIMIT_USD``; none when unset). See :mod:`dosaku.metering`.
+        allow_unknown_prices: Let calls to models without a known price pass the spend limit.
 
     Example::
 
@@ -69,6 +72,8 @@ class Agent:
         *,
         config: Config | None = None,
         plugin_manager: PluginManager | None = None,
+        spend_limit_usd: float | None = None,
+        allow_unknown_prices: bool | None = None,
     ):
         self._enable_services = bool(enable_services)
         self._enable_executors = bool(enable_executors)
@@ -78,6 +83,7 @@ class Agent:
         self._learned: dict[str, LearnedTask] = {}
         self._modules: dict[str, tuple[Any, dict[str, Any]]] = {}  # module name -> (instance, kwargs)
         self._learn_failures: list[PluginFailure] = []
+        self.spending = Spending(self.config, spend_limit_usd, allow_unknown_prices)
 
     # --- permissions ---------------------------------------------------------------------------------------
     @property
@@ -265,6 +271,8 @@ class Agent:
         if missing:
             raise ModuleDoesNotImplementTask(module_spec.name, task, missing)
         instance = self._module_instance(module_spec, module_class, kwargs)
+        if getattr(module_class, "kind", "module") == "service":
+            self.spending.attach(instance, module_spec.name)
         actions = required_actions(task_class) + [
             name for name in optional_actions(task_class) if implements(module_class, name)
         ]

@@ -1,7 +1,8 @@
 """``agent.TaskName``: a learned task, whose attributes are the module's actions."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from dosaku.errors import ActionNotFound, DosakuError
 

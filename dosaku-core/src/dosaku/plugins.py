@@ -25,7 +25,7 @@ from dosaku.errors import PluginError
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "dosaku"
-DEFAULT_PLUGINS: tuple[str, ...] = ("dosaku.default_plugins.core",)
+DEFAULT_PLUGINS: tuple[str, ...] = ("dosaku.default_plugins.core", "dosaku.default_plugins.services")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import abc
 import inspect
-from typing import Any, Callable, ClassVar, TypeVar
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
 
 from dosaku.errors import DosakuError
 

@@ -1,7 +1,8 @@
 """Core's default plugin: the core task specs and the built-in modules."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from dosaku.hookspecs import hookimpl
 from dosaku.spec import ModuleSpec, TaskSpec

@@ -11,7 +11,13 @@ Example (a pack's ``tests/test_chat.py``)::
         def chat(self):
             return MyChat(max_tokens=16)
 """
-from dosaku.testing.contracts import ChatContract, PlayGoContract, RestoreFacesContract, TesterContract, TextToImageContract
+from dosaku.testing.contracts import (
+    ChatContract,
+    PlayGoContract,
+    RestoreFacesContract,
+    TesterContract,
+    TextToImageContract,
+)
 from dosaku.testing.helpers import in_process_plugin, isolated_agent, make_plugin_manager
 
 __all__ = [
