@@ -247,6 +247,12 @@ class LoopbackServer:
 
             do_GET = do_POST  # noqa: N815
 
+            def handle(self) -> None:
+                try:
+                    super().handle()
+                except (ConnectionResetError, BrokenPipeError):  # the client went away: nothing to answer
+                    self.close_connection = True
+
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep the test output quiet
                 pass
 
