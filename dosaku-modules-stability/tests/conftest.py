@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -40,10 +39,3 @@ def make_agent(clipdrop_env: FakeClipdropServer) -> Any:
 
     return build
 
-
-def image_bytes(size: tuple[int, int], fmt: str = "PNG", mode: str = "RGB") -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new(mode, size, 128 if mode == "L" else (10, 200, 30)).save(buffer, format=fmt)
-    return buffer.getvalue()

@@ -10,10 +10,8 @@ from dosaku.errors import MissingAPIKey, ServicePermissionRequired, SpendLimitEx
 from dosaku.spend import SpendLedger
 from dosaku.testing import TextToImageContract
 from dosaku_stability.inputs import InvalidImage
-from dosaku_stability.testing import FakeClipdropServer
+from dosaku_stability.testing import FakeClipdropServer, image_bytes
 from PIL import Image
-
-from .conftest import image_bytes
 
 
 class TestClipdropTextToImageContract(TextToImageContract):

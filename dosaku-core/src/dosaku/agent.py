@@ -4,7 +4,10 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
-from typing import Any, ClassVar
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from dosaku.config import Config
 from dosaku.errors import (
@@ -13,20 +16,37 @@ from dosaku.errors import (
     ExecutorPermissionRequired,
     ModuleDoesNotImplementTask,
     ModuleLoadError,
+    ModuleNotInstalled,
     ServicePermissionRequired,
+    TaskNotFound,
     TaskNotLearned,
 )
 from dosaku.learned_task import LearnedTask
 from dosaku.metering import Spending
-from dosaku.plugins import PluginFailure, PluginManager, failure, plugin_manager
+from dosaku.plugin_failure import PluginFailure, failure
 from dosaku.registry import Registry
 from dosaku.spec import ModuleSpec, TaskSpec
 from dosaku.task import implements, missing_actions, optional_actions, required_actions
+
+if TYPE_CHECKING:
+    from dosaku.catalog import Catalog
+    from dosaku.installer import InstallPlan
+    from dosaku.plugins import PluginManager
 
 log = logging.getLogger(__name__)
 
 #: The order in which the agent prefers module kinds when it picks a module by itself.
 KIND_PREFERENCE = {"module": 0, "executor": 1, "service": 2}
+
+
+@dataclass(frozen=True)
+class LoadedModule:
+    """A module instance an agent built (or holds from the shared pool), and what it was built with."""
+
+    name: str
+    instance: Any
+    kwargs: dict[str, Any]
+    shared: bool = False
 
 
 class Agent:
@@ -37,6 +57,7 @@ class Agent:
         enable_executors: Allow modules that may run generated code.
         config: The configuration to use (default: :class:`dosaku.Config` from the user's config directory).
         plugin_manager: The plugins to use (default: core's own plugins and every installed one).
+        catalog: The known module packs it may offer to install (default: the catalog shipped with Dosaku).
         spend_limit_usd: Refuse service calls that could take spending past this many USD per day
             (default ``[SERVICES] SPEND_LIMIT_USD``; none when unset). See :mod:`dosaku.metering`.
         allow_unknown_prices: Let calls to models without a known price pass the spend limit.
@@ -72,6 +93,7 @@ class Agent:
         *,
         config: Config | None = None,
         plugin_manager: PluginManager | None = None,
+        catalog: Catalog | None = None,
         spend_limit_usd: float | None = None,
         allow_unknown_prices: bool | None = None,
     ):
@@ -79,9 +101,11 @@ class Agent:
         self._enable_executors = bool(enable_executors)
         self.config = config if config is not None else Config()
         self._plugin_manager = plugin_manager
+        self._owns_plugin_manager = plugin_manager is None
+        self._catalog = catalog
         self._registry: Registry | None = None
         self._learned: dict[str, LearnedTask] = {}
-        self._modules: dict[str, tuple[Any, dict[str, Any]]] = {}  # module name -> (instance, kwargs)
+        self._loaded: dict[str, LoadedModule] = {}  # task -> the module doing it
         self._learn_failures: list[PluginFailure] = []
         self.spending = Spending(self.config, spend_limit_usd, allow_unknown_prices)
 
@@ -112,14 +136,25 @@ class Agent:
     def plugin_manager(self) -> PluginManager:
         """The plugin manager whose plugins this agent uses (built on first use)."""
         if self._plugin_manager is None:
+            from dosaku.plugins import plugin_manager
+
             self._plugin_manager = plugin_manager()
         return self._plugin_manager
 
     @property
     def registry(self) -> Registry:
-        """What the plugins make learnable (collected on first use; see :meth:`refresh`)."""
+        """What the plugins make learnable (collected on first use; see :meth:`refresh`).
+
+        An agent using the installed plugins reads them from a cache that any install, uninstall or change of a
+        plugin invalidates (see :mod:`dosaku.registry_cache`), so it imports no plugin when nothing changed.
+        """
         if self._registry is None:
-            self._registry = Registry.collect(self.plugin_manager, self.config)
+            if self._plugin_manager is None:
+                from dosaku.registry_cache import load_registry
+
+                self._registry = load_registry(self.config, lambda: self.plugin_manager)
+            else:
+                self._registry = Registry.collect(self._plugin_manager, self.config)
         return self._registry
 
     def refresh(self) -> None:
@@ -133,7 +168,12 @@ class Agent:
             'TicTacToe' in agent.learnable_tasks
         """
         importlib.invalidate_caches()
-        self.plugin_manager.load_entry_points()
+        if self._owns_plugin_manager:
+            from dosaku.plugins import plugin_manager
+
+            self._plugin_manager = plugin_manager()  # anew, so uninstalled plugins go too
+        else:
+            self.plugin_manager.load_entry_points()
         self._registry = Registry.collect(self.plugin_manager, self.config)
 
     @property
@@ -177,7 +217,7 @@ class Agent:
             agent.learn('RestoreFaces')
             agent.loaded_modules  # ['GFPGAN']
         """
-        return list(self._modules)
+        return list(dict.fromkeys(loaded.name for loaded in self._loaded.values()))
 
     def learnable_modules(self, task: str | None = None) -> list[str]:
         """The installed modules (for ``task``, best first), whether or not this agent may use them.
@@ -198,7 +238,7 @@ class Agent:
         except DosakuError:
             raise
         except Exception as error:
-            self._learn_failures.append(failure(spec.plugin, "learn", error, *self.plugin_manager.source_of(spec.plugin)))
+            self._learn_failures.append(failure(spec.plugin, "learn", error, *self.registry.source_of(spec.plugin)))
             raise ModuleLoadError(f"The task spec {task!r} could not be imported ({spec.target}): {error}") from error
 
     def api(self, task: str, include_optional: bool = False) -> list[str]:
@@ -259,9 +299,9 @@ class Agent:
 
             agent.learn('RestoreFaces', module='GFPGAN', upscale=4)
         """
-        task_spec = self.registry.task(task)
+        task_spec = self._known_task(task)
         if hasattr(type(self), task):
-            raise DosakuError(f"The task name {task!r} clashes with the agent's own attribute {task!r}; rename the task.")
+            raise DosakuError(f"The task name {task!r} clashes with the agent's own attribute of that name; rename it.")
         module_spec = self._choose_module(task_spec, module)
         self._check_permission(module_spec.kind)
         task_class = self._task_class(task)
@@ -270,19 +310,18 @@ class Agent:
         missing = missing_actions(task_class, module_class)
         if missing:
             raise ModuleDoesNotImplementTask(module_spec.name, task, missing)
-        instance = self._module_instance(module_spec, module_class, kwargs)
+        loaded = self._reusable(module_spec.name, kwargs) or self._load(module_spec, module_class, kwargs)
         if getattr(module_class, "kind", "module") == "service":
-            self.spending.attach(instance, module_spec.name)
+            self.spending.attach(loaded.instance, module_spec.name)
         actions = required_actions(task_class) + [
             name for name in optional_actions(task_class) if implements(module_class, name)
         ]
-        learned = LearnedTask(task, actions, task_class.default_action, instance, module_spec.name, self._wrap_action)
-        previous = self._learned.get(task)
-        self._learned[task] = learned
+        learned = LearnedTask(task, actions, task_class.default_action, loaded.instance, loaded.name, self._wrap_action)
+        previous = self._loaded.get(task)
+        self._learned[task], self._loaded[task] = learned, loaded
         self.__dict__[task] = learned  # plain attribute lookup: agent.Task costs no __getattr__
-        self._modules.setdefault(module_spec.name, (instance, kwargs))
         if previous is not None:
-            self._release_if_unused(previous._module_name)
+            self._release_if_unused(previous)
         log.info("%s learned %s with %s", self.name, task, module_spec.name)
 
     def _choose_module(self, task_spec: TaskSpec, module: str | None) -> ModuleSpec:
@@ -297,7 +336,9 @@ class Agent:
                 others = [m.name for m in self.registry.modules_for(task)]
                 raise ModuleDoesNotImplementTask(spec.name, task, self.api(task), alternatives=others)
             return spec
-        candidates = self.registry.require_modules_for(task)
+        candidates = self.registry.modules_for(task)
+        if not candidates:
+            raise self._not_installed(task)
         permitted = [spec for spec in candidates if self.permits(spec.kind)]
         if not permitted:
             kind = candidates[0].kind
@@ -316,22 +357,35 @@ class Agent:
         except DosakuError:
             raise
         except Exception as error:
-            distribution, version = self.plugin_manager.source_of(spec.plugin)
+            distribution, version = self.registry.source_of(spec.plugin)
             self._learn_failures.append(failure(spec.plugin, "learn", error, distribution, version))
             raise ModuleLoadError(
                 f"The module {spec.name!r} could not be imported ({spec.target}): {type(error).__name__}: {error}. "
                 f"Is its distribution ({distribution or spec.plugin}) installed with all its dependencies?"
             ) from error
 
-    def _module_instance(self, spec: ModuleSpec, module_class: type, kwargs: dict[str, Any]) -> Any:
-        if spec.name in self._modules:
-            instance, built_with = self._modules[spec.name]
-            if not kwargs or kwargs == built_with:
-                return instance
+    def _reusable(self, name: str, kwargs: dict[str, Any]) -> LoadedModule | None:
+        """A module this agent already built that can do another task too (same arguments, or none given)."""
+        for loaded in self._loaded.values():
+            if loaded.name == name and (not kwargs or kwargs == loaded.kwargs):
+                return loaded
+        return None
+
+    def _load(self, spec: ModuleSpec, module_class: type, kwargs: dict[str, Any]) -> LoadedModule:
         try:
             inspect.signature(module_class).bind(**kwargs)
         except TypeError as error:
             raise ModuleLoadError(f"Module {spec.name!r} does not take these arguments: {error}.") from None
+        if spec.shareable:
+            from dosaku import shared_modules
+
+            instance = shared_modules.acquire(spec.name, kwargs, lambda: self._build(spec, module_class, kwargs))
+        else:
+            instance = self._build(spec, module_class, kwargs)
+        return LoadedModule(spec.name, instance, kwargs, spec.shareable)
+
+    @staticmethod
+    def _build(spec: ModuleSpec, module_class: type, kwargs: dict[str, Any]) -> Any:
         try:
             return module_class(**kwargs)
         except DosakuError:
@@ -344,6 +398,116 @@ class Agent:
     def _wrap_action(self, action: str, function: Any) -> Any:
         return function
 
+    # --- installing ----------------------------------------------------------------------------------------
+    @property
+    def catalog(self) -> Catalog:
+        """The module packs this agent knows of, installed or not."""
+        if self._catalog is None:
+            from dosaku.catalog import Catalog
+
+            self._catalog = Catalog.load()
+        return self._catalog
+
+    @property
+    def installable_tasks(self) -> list[str]:
+        """Tasks that no installed module does but a pack in the catalog would.
+
+        Example::
+
+            agent.installable_tasks  # ['RestoreFaces', ...] until dosaku-modules-tencent is installed
+        """
+        return sorted(task for task in self.catalog.tasks() if not self.registry.modules_for(task))
+
+    def _known_task(self, task: str) -> TaskSpec:
+        try:
+            return self.registry.task(task)
+        except TaskNotFound:
+            if self.catalog.packs_for_task(task):
+                raise self._not_installed(task) from None
+            raise
+
+    def _not_installed(self, task: str) -> ModuleNotInstalled:
+        packs = self.catalog.packs_for_task(task)
+        if not packs:
+            return ModuleNotInstalled(task)
+        return ModuleNotInstalled(
+            task,
+            f"Install a pack that provides it: `dosaku install {task}` ({packs[0].describe()}), "
+            f"or in Python: agent.install({task!r}, confirm=True).",
+        )
+
+    def install(
+        self,
+        name: str,
+        *,
+        confirm: bool = False,
+        approve: Callable[[InstallPlan], bool] | None = None,
+        source: str | os.PathLike[str] | None = None,
+        show: Callable[[str], None] | None = None,
+    ) -> InstallPlan:
+        """Install the pack ``name`` (a pack's distribution, or a task a pack provides) with this interpreter's pip,
+        then :meth:`refresh` so its tasks can be learned at once.
+
+        Nothing is installed without consent: pass ``confirm=True``, or an ``approve(plan)`` callback that shows
+        the plan to the user and returns True.
+
+        Args:
+            name: e.g. ``'RestoreFaces'`` or ``'dosaku-modules-tencent'``.
+            confirm: The user has agreed to the install.
+            approve: Asked with the :class:`~dosaku.installer.InstallPlan` when ``confirm`` is False.
+            source: A folder of wheels (installs offline from it) or a wheel file.
+            show: Receives pip's output line by line (default: the log).
+
+        Raises:
+            InstallNotConfirmed: no consent; nothing was run.
+            InstallError: pip failed (its output is in the message); the agent is unchanged.
+
+        Example::
+
+            agent.install('RestoreFaces', confirm=True)
+            agent.learn('RestoreFaces')
+        """
+        from dosaku.installer import install_plan, run_pip
+
+        plan = install_plan(name, self.catalog, self.config, source)
+        self._consent(plan, confirm, approve)
+        run_pip(plan, show)
+        self.refresh()
+        return plan
+
+    def uninstall(
+        self,
+        name: str,
+        *,
+        confirm: bool = False,
+        approve: Callable[[InstallPlan], bool] | None = None,
+        show: Callable[[str], None] | None = None,
+    ) -> InstallPlan:
+        """Uninstall a pack (with consent, as :meth:`install`), then :meth:`refresh`. Learned tasks stay learned.
+
+        Example::
+
+            agent.uninstall('dosaku-modules-tencent', confirm=True)
+        """
+        from dosaku.installer import run_pip, uninstall_plan
+
+        plan = uninstall_plan(name, self.catalog)
+        self._consent(plan, confirm, approve)
+        run_pip(plan, show)
+        self.refresh()
+        return plan
+
+    @staticmethod
+    def _consent(plan: InstallPlan, confirm: bool, approve: Callable[[InstallPlan], bool] | None) -> None:
+        from dosaku.installer import InstallNotConfirmed
+
+        if confirm or (approve is not None and approve(plan)):
+            return
+        raise InstallNotConfirmed(
+            f"Not confirmed, so nothing was done. To {plan.describe()}\n"
+            f"pass confirm=True (or an approve callback that returns True)."
+        )
+
     # --- forgetting ----------------------------------------------------------------------------------------
     def unlearn(self, task: str) -> None:
         """Forget ``task`` and release its module if no other learned task uses it.
@@ -353,17 +517,20 @@ class Agent:
             agent.unlearn('Chat')
             agent.tasks  # []
         """
-        learned = self._learned.pop(task, None)
-        if learned is None:
+        if task not in self._learned:
             raise TaskNotLearned(task, self._learned, self.registry.tasks)
-        del self.__dict__[task]
-        self._release_if_unused(learned._module_name)
+        del self._learned[task], self.__dict__[task]
+        self._release_if_unused(self._loaded.pop(task))
 
-    def _release_if_unused(self, module_name: str) -> None:
-        if any(learned._module_name == module_name for learned in self._learned.values()):
+    def _release_if_unused(self, loaded: LoadedModule) -> None:
+        if any(other.instance is loaded.instance for other in self._loaded.values()):
             return
-        instance, _ = self._modules.pop(module_name)
-        unload = getattr(instance, "unload", None)
+        if loaded.shared:
+            from dosaku import shared_modules
+
+            if not shared_modules.release(loaded.name, loaded.kwargs):
+                return  # other agents still use it
+        unload = getattr(loaded.instance, "unload", None)
         if callable(unload):
             unload()
 
@@ -371,9 +538,9 @@ class Agent:
     def __getattr__(self, name: str) -> LearnedTask:
         if name.startswith("_"):
             raise AttributeError(name)
-        learned = self.__dict__.get("_learned", {})
-        registry = self.__dict__.get("_registry")
-        raise TaskNotLearned(name, learned, registry.tasks if registry else ())
+        if "_learned" not in self.__dict__:  # not initialised (e.g. during unpickling)
+            raise AttributeError(name)
+        raise TaskNotLearned(name, self._learned, self.registry.tasks)
 
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | set(self._learned))

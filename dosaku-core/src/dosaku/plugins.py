@@ -10,9 +10,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import traceback
 from collections.abc import Iterable
-from dataclasses import dataclass
 from importlib import metadata
 from types import ModuleType
 from typing import Any
@@ -20,58 +18,12 @@ from typing import Any
 import pluggy
 
 from dosaku import hookspecs
-from dosaku.errors import PluginError
+from dosaku.plugin_failure import PluginFailure, failure
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "dosaku"
 DEFAULT_PLUGINS: tuple[str, ...] = ("dosaku.default_plugins.core", "dosaku.default_plugins.services")
-
-
-@dataclass(frozen=True)
-class PluginFailure:
-    """A plugin that could not be used, and why.
-
-    Attributes:
-        plugin: The plugin's (entry point's) name.
-        distribution: The distribution that ships it ('' for in-process plugins).
-        version: That distribution's version.
-        phase: Where it failed: ``'import'``, ``'register'``, ``'hook'`` or ``'learn'``.
-        error: ``'ExceptionType: message'``.
-        traceback: The formatted traceback.
-    """
-
-    plugin: str
-    distribution: str
-    version: str
-    phase: str
-    error: str
-    traceback: str = ""
-
-    def __str__(self) -> str:
-        source = f" ({self.distribution} {self.version})" if self.distribution else ""
-        return f"plugin {self.plugin!r}{source} failed at {self.phase}: {self.error}"
-
-
-def strict() -> bool:
-    """True when ``DOSAKU_STRICT_PLUGINS`` asks for plugin failures to be raised."""
-    return os.environ.get("DOSAKU_STRICT_PLUGINS", "") not in ("", "0", "false", "no")
-
-
-def failure(plugin: str, phase: str, error: BaseException, distribution: str = "", version: str = "") -> PluginFailure:
-    """Record ``error`` as a :class:`PluginFailure` (or raise it in strict mode)."""
-    record = PluginFailure(
-        plugin=plugin,
-        distribution=distribution,
-        version=version,
-        phase=phase,
-        error=f"{type(error).__name__}: {error}",
-        traceback="".join(traceback.format_exception(type(error), error, error.__traceback__)),
-    )
-    if strict():
-        raise PluginError(str(record)) from error
-    log.warning("%s", record)
-    return record
 
 
 def _names(variable: str) -> set[str] | None:
@@ -118,7 +70,10 @@ class PluginManager(pluggy.PluginManager):
         """Register ``plugin`` under ``name``; a failure is recorded, not raised. Returns whether it worked."""
         try:
             self.register(plugin, name=name)
+            self.check_pending()  # a hook name no spec knows (a typo) is an error, not silence
         except Exception as error:  # noqa: BLE001 - any plugin error must be contained
+            if self.is_registered(plugin):
+                self.unregister(plugin)
             self.failures.append(failure(name, "register", error, distribution, version))
             return False
         self.distributions[name] = (distribution, version)
@@ -127,7 +82,9 @@ class PluginManager(pluggy.PluginManager):
     def load_default_plugins(self, modules: Iterable[str] = DEFAULT_PLUGINS) -> None:
         """Register core's own plugins, which are loaded like any other."""
         for module_name in modules:
-            self.register_plugin(importlib.import_module(module_name), name=module_name, distribution="dosaku")
+            from dosaku import __version__
+
+            self.register_plugin(importlib.import_module(module_name), module_name, "dosaku", __version__)
 
     def load_entry_points(self) -> None:
         """Load and register every selected installed plugin, each on its own."""

@@ -4,12 +4,15 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dosaku.errors import ModuleNotFound, ModuleNotInstalled, TaskNotFound
-from dosaku.plugins import PluginFailure, PluginManager, failure
+from dosaku.plugin_failure import PluginFailure, failure
 from dosaku.spec import ModuleSpec, TaskSpec
 from dosaku.task import is_task
+
+if TYPE_CHECKING:
+    from dosaku.plugins import PluginManager
 
 
 def _as_task_spec(item: Any) -> TaskSpec:
@@ -41,12 +44,18 @@ class Registry:
         self.tasks: dict[str, TaskSpec] = {}
         self.modules: dict[str, ModuleSpec] = {}
         self.failures: list[PluginFailure] = []
+        self.sources: dict[str, tuple[str, str]] = {}  # plugin name -> (distribution, version)
+
+    def source_of(self, plugin: str) -> tuple[str, str]:
+        """``(distribution, version)`` of the plugin that registered something ('' for in-process plugins)."""
+        return self.sources.get(plugin, ("", ""))
 
     @classmethod
     def collect(cls, manager: PluginManager, config: Any) -> Registry:
         """Call ``register_tasks`` and ``register_modules`` of every plugin, each on its own."""
         registry = cls()
         registry.failures.extend(manager.failures)
+        registry.sources.update(manager.distributions)
         registry._run_hook(manager, "register_tasks", config, _as_task_spec, registry.tasks)
         registry._run_hook(manager, "register_modules", config, _as_module_spec, registry.modules)
         return registry

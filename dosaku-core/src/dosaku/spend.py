@@ -17,14 +17,16 @@ Example::
 from __future__ import annotations
 
 import datetime as _dt
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dosaku.errors import SpendLimitExceeded
+
+if TYPE_CHECKING:
+    import sqlite3
 
 #: Seconds after which a reservation that was never settled no longer counts.
 RESERVATION_TTL_S = 15 * 60
@@ -92,6 +94,8 @@ class SpendLedger:
 
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None:
+            import sqlite3  # here, so that importing dosaku stays cheap
+
             self.path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             connection.execute("PRAGMA journal_mode=WAL")

@@ -87,3 +87,12 @@ class FakeClipdropServer(LoopbackServer):
         Image.new(mode, size, (20, 120, 200, 255)[: len(mode)]).save(buffer, format=fmt)
         reply.send(200, buffer.getvalue(), f"image/{fmt.lower()}",
                    {"x-remaining-credits": str(self.credits), "x-credits-consumed": str(cost)})
+
+
+def image_bytes(size: tuple[int, int], fmt: str = "PNG", mode: str = "RGB") -> bytes:
+    """An encoded solid-colour image, e.g. ``image_bytes((64, 64), 'WEBP')``."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new(mode, size, 128 if mode == "L" else (10, 200, 30)).save(buffer, format=fmt)
+    return buffer.getvalue()

@@ -29,3 +29,11 @@ def register_modules(register: Callable[[ModuleSpec], None], config: Any) -> Non
             summary="A chatbot that echoes what you say: no model, no network.",
         )
     )
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from dosaku.cli.commands import COMMANDS
+
+    for command in COMMANDS:
+        cli.add_command(command)

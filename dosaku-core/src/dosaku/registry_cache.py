@@ -1,0 +1,144 @@
+"""A cache of what the installed plugins register, so an agent can list and learn tasks without importing pluggy
+or any plugin when nothing changed.
+
+The cache (``registry.json`` in the user cache directory) is keyed by a fingerprint of everything that can change
+what plugins register: Dosaku's version, the interpreter, every ``sys.path`` entry and its modification time (an
+install or uninstall changes the directory it lands in), the ``DOSAKU_*`` and key environment variables (hashed,
+never stored), and the config file's modification time. Each plugin's own source file is checked too, so editing a
+plugin under development invalidates it. ``DOSAKU_NO_REGISTRY_CACHE=1`` turns it off; strict plugin mode and
+in-process plugin managers never use it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dosaku.config import ENVIRONMENT_OVERRIDES, Config
+from dosaku.plugin_failure import PluginFailure, strict
+from dosaku.registry import Registry
+from dosaku.spec import ModuleSpec, TaskSpec
+
+if TYPE_CHECKING:
+    from dosaku.plugins import PluginManager
+
+log = logging.getLogger(__name__)
+FORMAT = 1
+
+
+def enabled() -> bool:
+    """Whether the registry cache may be used."""
+    return not strict() and os.environ.get("DOSAKU_NO_REGISTRY_CACHE", "") in ("", "0")
+
+
+def _mtime(path: str | os.PathLike[str]) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return -1
+
+
+def fingerprint(config: Config) -> str:
+    """A hash of everything that can change what the installed plugins register."""
+    from dosaku import __version__
+
+    parts = [str(FORMAT), __version__, sys.executable, sys.version]
+    parts += [f"{entry}={_mtime(entry or '.')}" for entry in sys.path]
+    variables = {name for name in os.environ if name.startswith("DOSAKU_")} | set(ENVIRONMENT_OVERRIDES.values())
+    parts += [f"{name}={os.environ.get(name, '')}" for name in sorted(variables)]
+    parts.append(f"{config.path}={_mtime(config.path)}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def cache_path(config: Config) -> Path:
+    return config.cache_dir / "registry.json"
+
+
+def _plugin_files(manager: PluginManager) -> dict[str, int]:
+    files = {}
+    for _, plugin in manager.list_name_plugin():
+        path = getattr(plugin, "__file__", None)
+        if path:
+            files[path] = _mtime(path)
+    return files
+
+
+def _dump(registry: Registry, key: str, files: dict[str, int]) -> dict[str, Any]:
+    def spec(item: TaskSpec | ModuleSpec) -> dict[str, Any]:
+        return asdict(item)
+
+    return {
+        "fingerprint": key,
+        "files": files,
+        "tasks": [spec(item) for item in registry.tasks.values()],
+        "modules": [spec(item) for item in registry.modules.values()],
+        "failures": [asdict(item) for item in registry.failures],
+        "sources": registry.sources,
+    }
+
+
+def _load(data: dict[str, Any]) -> Registry:
+    registry = Registry()
+    for item in data["tasks"]:
+        registry.tasks[item["name"]] = TaskSpec(**item)
+    for item in data["modules"]:
+        registry.modules[item["name"]] = ModuleSpec(**{**item, "tasks": tuple(item["tasks"])})
+    registry.failures = [PluginFailure(**item) for item in data["failures"]]
+    registry.sources = {name: tuple(source) for name, source in data["sources"].items()}  # type: ignore[misc]
+    return registry
+
+
+def _read(path: Path, key: str) -> Registry | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if data.get("fingerprint") != key:
+        return None
+    if any(_mtime(file) != mtime for file, mtime in data.get("files", {}).items()):
+        return None
+    try:
+        return _load(data)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as error:  # a read-only home must not break the agent
+        log.debug("could not write the registry cache %s: %s", path, error)
+
+
+def _cacheable(registry: Registry) -> bool:
+    specs = [*registry.tasks.values(), *registry.modules.values()]
+    return all(isinstance(spec.target, str) for spec in specs)
+
+
+def load_registry(config: Config, build_manager: Callable[[], PluginManager]) -> Registry:
+    """The registry of the installed plugins: from the cache when it is current, else collected (and cached).
+
+    Args:
+        config: The configuration passed to the plugins' hooks.
+        build_manager: Makes the plugin manager, called only when the cache cannot be used.
+    """
+    if not enabled():
+        return Registry.collect(build_manager(), config)
+    key, path = fingerprint(config), cache_path(config)
+    registry = _read(path, key)
+    if registry is not None:
+        return registry
+    manager = build_manager()
+    registry = Registry.collect(manager, config)
+    if _cacheable(registry):
+        _write(path, _dump(registry, key, _plugin_files(manager)))
+    return registry

@@ -1,0 +1,1 @@
+"""An example Dosaku plugin distribution: one task, one module, one command."""

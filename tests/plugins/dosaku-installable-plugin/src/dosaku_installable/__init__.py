@@ -1,0 +1,1 @@
+"""A small pack for the install tests: the CountWords task and its WordCounter module."""
