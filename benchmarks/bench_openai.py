@@ -15,8 +15,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -38,9 +39,8 @@ def main() -> int:
 
     home = tempfile.mkdtemp(prefix="dosaku-bench-")
     os.environ.update(DOSAKU_CONFIG=f"{home}/config.ini", DOSAKU_DATA_DIR=f"{home}/data", DOSAKU_CACHE_DIR=f"{home}/c")
-    import openai
-
     import dosaku_openai.plugin
+    import openai
     from dosaku import Agent, Config
     from dosaku.testing import make_plugin_manager
     from dosaku_openai.testing import FakeOpenAIServer
@@ -76,9 +76,11 @@ def main() -> int:
             for _ in range(3):
                 _time_stream(make)
         samples: dict[str, list[tuple[float, float]]] = {name: [] for name in paths}
-        for _ in range(args.rounds):
-            for name, make in paths.items():
-                samples[name].append(_time_stream(make))
+        order = list(paths)
+        for round_index in range(args.rounds):  # rotate the order so no path always runs first
+            shift = round_index % len(order)
+            for name in order[shift:] + order[:shift]:
+                samples[name].append(_time_stream(paths[name]))
 
     result: dict[str, Any] = {"rounds": args.rounds, "words": args.words, "python": sys.version.split()[0],
                               "openai": openai.__version__, "paths": {}}
