@@ -22,6 +22,7 @@ from dosaku.errors import (
     TaskNotLearned,
 )
 from dosaku.learned_task import LearnedTask
+from dosaku.metering import Spending
 from dosaku.plugin_failure import PluginFailure, failure
 from dosaku.registry import Registry
 from dosaku.spec import ModuleSpec, TaskSpec
@@ -57,6 +58,9 @@ class Agent:
         config: The configuration to use (default: :class:`dosaku.Config` from the user's config directory).
         plugin_manager: The plugins to use (default: core's own plugins and every installed one).
         catalog: The known module packs it may offer to install (default: the catalog shipped with Dosaku).
+        spend_limit_usd: Refuse service calls that could take spending past this many USD per day
+            (default ``[SERVICES] SPEND_LIMIT_USD``; none when unset). See :mod:`dosaku.metering`.
+        allow_unknown_prices: Let calls to models without a known price pass the spend limit.
 
     Example::
 
@@ -90,6 +94,8 @@ class Agent:
         config: Config | None = None,
         plugin_manager: PluginManager | None = None,
         catalog: Catalog | None = None,
+        spend_limit_usd: float | None = None,
+        allow_unknown_prices: bool | None = None,
     ):
         self._enable_services = bool(enable_services)
         self._enable_executors = bool(enable_executors)
@@ -101,6 +107,7 @@ class Agent:
         self._learned: dict[str, LearnedTask] = {}
         self._loaded: dict[str, LoadedModule] = {}  # task -> the module doing it
         self._learn_failures: list[PluginFailure] = []
+        self.spending = Spending(self.config, spend_limit_usd, allow_unknown_prices)
 
     # --- permissions ---------------------------------------------------------------------------------------
     @property
@@ -304,6 +311,8 @@ class Agent:
         if missing:
             raise ModuleDoesNotImplementTask(module_spec.name, task, missing)
         loaded = self._reusable(module_spec.name, kwargs) or self._load(module_spec, module_class, kwargs)
+        if getattr(module_class, "kind", "module") == "service":
+            self.spending.attach(loaded.instance, module_spec.name)
         actions = required_actions(task_class) + [
             name for name in optional_actions(task_class) if implements(module_class, name)
         ]

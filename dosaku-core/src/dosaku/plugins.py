@@ -27,6 +27,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "dosaku.default_plugins.core",
     "dosaku.default_plugins.go",
     "dosaku.default_plugins.executors",
+    "dosaku.default_plugins.services",
 )
 
 
