@@ -16,7 +16,7 @@ from typing import Any
 from dosaku.config import Config
 from dosaku.errors import ModuleLoadError
 from dosaku.module import Module, Service
-from dosaku.spec import ModuleSpec
+from dosaku.spec import ModuleSpec, TaskSpec
 from dosaku.tasks.chat import Chat
 from dosaku.tasks.restore_faces import RestoreFaces
 from dosaku.tasks.text_to_image import TextToImage
@@ -74,6 +74,7 @@ class MissingWeightsChat(Module, Chat):
 
 TEST_PLUGIN = in_process_plugin(
     "gui-test",
+    tasks=[TaskSpec("Unstaffed", "dosaku.tasks.chat:Chat", "A task no installed module does.")],
     modules=[
         ModuleSpec("MirrorFaces", ("RestoreFaces",), target=MirrorFaces),
         ModuleSpec("SwatchTextToImage", ("TextToImage",), target=SwatchTextToImage),

@@ -96,7 +96,7 @@ def test_describe_lists_learnable_and_learned_tasks_and_loaded_modules():
     session = AgentSession(GuiOptions(), make_test_agent)
     text = session.describe()
     assert "**Learned tasks:** none yet" in text and "| `RestoreFaces` | `MirrorFaces` |" in text
-    assert "`KeyedChat` (service, not enabled)" in text and "| `PlayGo` | — (install a module pack) |" in text
+    assert "`KeyedChat` (service, not enabled)" in text and "| `Unstaffed` | — (install a module pack) |" in text
     list(session.chat("x", "EchoBot"))
     text = session.describe()
     assert "**Learned tasks:** `Chat` → `EchoBot`" in text and "**Loaded modules:** `EchoBot`" in text
