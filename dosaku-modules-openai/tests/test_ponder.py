@@ -49,7 +49,7 @@ def script(**overrides: Any) -> ScriptedReplies:
 
 
 GOOD_MODULE = read("module.py")
-SYNTAX_ERROR = GOOD_MODULE.replace("def move(self, row: int, column: int) -> str:", "def move(self, row, column) -> str")
+SYNTAX_ERROR = GOOD_MODULE.replace("def move(self, row: int, column: int) -> str:", "def move(self, row, column)")
 WITHOUT_WINNER = GOOD_MODULE.replace("    def winner(self) -> str | None:\n        return result(self._cells)\n", "")
 # The action comes from nowhere: a helper base hides it from a reading, so only running missing_actions finds it.
 MIXIN_WITHOUT_WINNER = WITHOUT_WINNER.replace(
