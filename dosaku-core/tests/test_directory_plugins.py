@@ -223,12 +223,16 @@ def test_the_registry_cache_notices_new_and_edited_folders(plugins_dir):
     assert task in agent.learnable_tasks
     cached = Agent()
     assert task in cached.learnable_tasks and cached._plugin_manager is None  # served from the cache
-    key = fingerprint(config)
     plugin = next(folder.glob("src/*/plugin.py"))
     plugin.write_text(plugin.read_text().replace(f'TaskSpec("{task}"', f'TaskSpec("{task}Renamed"'))
     os.utime(plugin, ns=(1, 1))  # whatever the clock's resolution, the file changed
+    edited = Agent()
+    assert f"{task}Renamed" in edited.learnable_tasks and edited._plugin_manager is not None  # the cache was stale
+    pyproject = folder / "pyproject.toml"
+    key = fingerprint(config)
+    pyproject.write_text(pyproject.read_text().replace('version = "0.1.0"', 'version = "0.2.0"'))
     assert fingerprint(config) != key
-    assert f"{task}Renamed" in Agent().learnable_tasks
+    assert Agent().learnable_tasks
     assert json.loads(cache_path(config).read_text())["fingerprint"] == fingerprint(config)
 
 

@@ -9,8 +9,9 @@ A *directory plugin* is a sub-folder of a configured plugin directory holding a 
 
 The agent puts each folder's ``src`` on ``sys.path`` (at the end: installed packages always win) and loads its
 plugin modules with the same failure containment as installed entry points: a broken folder becomes a record in
-``agent.plugin_errors`` and never stops the agent. A folder that changed since it was imported is imported afresh,
-so ``agent.refresh()`` (or the agent noticing the change by itself) picks up edits without a restart.
+``agent.plugin_errors`` and never stops the agent. A folder that changed since it was imported is imported afresh
+on :meth:`dosaku.agent.Agent.refresh`; new, removed and replaced folders (what Ponder does) are also noticed by
+``agent.learnable_tasks`` and ``agent.learn`` by themselves.
 
 Plugin directories are user code, so only the configured ones are read::
 
@@ -144,9 +145,19 @@ def plugin_folders(directories: list[Path]) -> list[Path]:
 
 
 def directories_signature(directories: list[Path]) -> str:
-    """A hash of every plugin folder in ``directories`` (new, removed or edited folders change it)."""
-    parts = [f"{folder}={folder_signature(folder)}" for folder in plugin_folders(directories)]
-    return hashlib.sha256("\n".join([*map(str, directories), *parts]).encode()).hexdigest()
+    """A cheap hash of the plugin folders in ``directories``: which folders there are (each folder's identity and
+    modification time, so a folder replaced or with files added or removed at its top changes it) and each
+    ``pyproject.toml``. Edits deeper inside a folder are picked up by :meth:`dosaku.agent.Agent.refresh` (and the
+    registry cache checks each plugin module's own file)."""
+    parts = [str(d) for d in directories]
+    for folder in plugin_folders(directories):
+        for path in (folder, folder / "pyproject.toml"):
+            try:
+                stat = path.stat()
+                parts.append(f"{path}:{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}")
+            except OSError:
+                parts.append(f"{path}:-")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def _modules_under(src: Path) -> list[str]:
@@ -159,7 +170,7 @@ def _modules_under(src: Path) -> list[str]:
     return names
 
 
-def activate(plugin: DirectoryPlugin) -> None:
+def activate(plugin: DirectoryPlugin, invalidate: bool = True) -> None:
     """Make ``plugin``'s code importable: its ``src`` on ``sys.path`` (at the end), and modules imported from an
     older version of the folder forgotten so the next import reads the new files."""
     src = str(plugin.src.resolve())
@@ -174,7 +185,8 @@ def activate(plugin: DirectoryPlugin) -> None:
     _imported[src] = signature
     if src not in sys.path:
         sys.path.append(src)
-    importlib.invalidate_caches()
+    if invalidate:
+        importlib.invalidate_caches()
 
 
 def import_plugin(plugin: DirectoryPlugin, module_name: str) -> Any:

@@ -12,6 +12,7 @@ in-process plugin managers never use it.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import logging
 import os
@@ -133,8 +134,11 @@ def _activate_folders(config: Config) -> None:
     """Make the user's plugin folders importable (the cached specs name targets inside them)."""
     from dosaku.directory_plugins import activate, discover, plugin_directories
 
-    for plugin in discover(plugin_directories(config))[0]:
-        activate(plugin)
+    plugins = discover(plugin_directories(config))[0]
+    for plugin in plugins:
+        activate(plugin, invalidate=False)
+    if plugins:
+        importlib.invalidate_caches()
 
 
 def load_registry(config: Config, build_manager: Callable[[], PluginManager]) -> Registry:
