@@ -134,7 +134,10 @@ class Dosaku(Agent):
             module_class = self.registry.module(module).load()
         except Exception:  # noqa: BLE001 - learn() reports it properly
             return {}
-        return {name: value for name, value in options.items() if value is not None and _accepts(module_class, name, strict=True)}
+        return {
+            name: value for name, value in options.items()
+            if value is not None and _accepts(module_class, name, strict=True)
+        }
 
     # --- doing requests ------------------------------------------------------------------------------------
     def tool_schemas(self) -> list[dict[str, Any]]:
