@@ -29,8 +29,8 @@ from dosaku.task import implements, missing_actions, optional_actions, required_
 
 if TYPE_CHECKING:
     from dosaku.catalog import Catalog
-    from dosaku.metering import Spending
     from dosaku.installer import InstallPlan
+    from dosaku.metering import Spending
     from dosaku.plugins import PluginManager
 
 log = logging.getLogger(__name__)

@@ -3,10 +3,10 @@ or any plugin when nothing changed.
 
 The cache (``registry.json`` in the user cache directory) is keyed by a fingerprint of everything that can change
 what plugins register: Dosaku's version, the interpreter, the distributions installed in every ``sys.path`` entry
-(their ``.dist-info``/``.egg-info`` folders, with the times they were installed), the ``DOSAKU_*`` and key environment variables (hashed,
-never stored), and the config file's modification time. Each plugin's own source file is checked too, so editing a
-plugin under development invalidates it. ``DOSAKU_NO_REGISTRY_CACHE=1`` turns it off; strict plugin mode and
-in-process plugin managers never use it.
+(their ``.dist-info``/``.egg-info`` folders, with the times they were installed), the ``DOSAKU_*`` and key
+environment variables (checksummed, never stored), and the config file's modification time. Each plugin's own
+source file is checked too, so editing a plugin under development invalidates it. ``DOSAKU_NO_REGISTRY_CACHE=1``
+turns it off; strict plugin mode and in-process plugin managers never use it.
 """
 from __future__ import annotations
 
