@@ -26,13 +26,11 @@ Plugin directories are user code, so only the configured ones are read::
 """
 from __future__ import annotations
 
-import hashlib
 import importlib
 import logging
 import os
-import shutil
 import sys
-import tomllib
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +41,12 @@ log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "dosaku"
 #: ``{src directory: signature}`` of the folders whose modules this process has imported.
 _imported: dict[str, str] = {}
+
+
+def _checksum(parts: list[str]) -> str:
+    """A change detector (zlib: hashlib's OpenSSL load would cost every agent start milliseconds)."""
+    data = "\n".join(parts).encode()
+    return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
 
 
 def plugin_directories(config: Any = None) -> list[Path]:
@@ -100,7 +104,7 @@ def folder_signature(folder: Path) -> str:
                 except OSError:
                     continue
                 parts.append(f"{path.relative_to(folder)}:{stat.st_size}:{stat.st_mtime_ns}")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return _checksum(parts)
 
 
 def read_folder(folder: Path) -> DirectoryPlugin | None:
@@ -109,6 +113,8 @@ def read_folder(folder: Path) -> DirectoryPlugin | None:
     Raises:
         ValueError: the pyproject cannot be read (a broken plugin, recorded by the loader).
     """
+    import tomllib
+
     pyproject = folder / "pyproject.toml"
     if not pyproject.is_file():
         return None
@@ -157,7 +163,7 @@ def directories_signature(directories: list[Path]) -> str:
                 parts.append(f"{path}:{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}")
             except OSError:
                 parts.append(f"{path}:-")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    return _checksum(parts)
 
 
 def _modules_under(src: Path) -> list[str]:
@@ -177,6 +183,8 @@ def activate(plugin: DirectoryPlugin, invalidate: bool = True) -> None:
     signature = plugin.signature()
     previous = _imported.get(src)
     if previous is not None and previous != signature:
+        import shutil
+
         for name in _modules_under(plugin.src):
             del sys.modules[name]
         for cache in plugin.src.rglob("__pycache__"):  # a same-size rewrite within a second would look current
