@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from dosaku import Agent
 from dosaku.config import Config
-from dosaku.errors import ServicePermissionRequired
+from dosaku.errors import ExecutorPermissionRequired, ServicePermissionRequired
 from dosaku_openai.pondering.writer import PonderError
 from dosaku_openai.testing import FakeOpenAIServer, ScriptedReplies
 
@@ -111,7 +111,7 @@ def ponder(agent: Agent, **kwargs: Any) -> Any:
 def test_readme_flow_writes_a_plugin_then_the_same_process_learns_and_plays_it(model):
     replies = script()
     server = model(replies)
-    agent = Agent(enable_services=True)
+    agent = Agent(enable_services=True, enable_executors=True)
     agent.learn("Ponder", model="gpt-4")
     report = ponder(agent)
 
@@ -145,6 +145,9 @@ def test_readme_flow_writes_a_plugin_then_the_same_process_learns_and_plays_it(m
 
     agent.refresh()
     assert "TicTacToe" in agent.learnable_tasks
+    assert agent.registry.module("PerfectTicTacToe").kind == "executor"  # generated code: executors only
+    with pytest.raises(ExecutorPermissionRequired):
+        Agent(enable_services=True).learn("TicTacToe")
     agent.learn("TicTacToe")
     assert agent.tasks == ["Ponder", "TicTacToe"] and agent.loaded_modules == ["Ponder", "PerfectTicTacToe"]
     assert agent.api("TicTacToe") == ["new_game", "move", "board", "winner"]
@@ -158,7 +161,7 @@ def test_readme_flow_writes_a_plugin_then_the_same_process_learns_and_plays_it(m
 
 def test_provenance_records_model_prompts_time_and_file_hashes(model):
     model(script())
-    agent = Agent(enable_services=True)
+    agent = Agent(enable_services=True, enable_executors=True)
     agent.learn("Ponder", model="gpt-4")
     folder = ponder(agent).folder
     provenance = json.loads((folder / "PROVENANCE.json").read_text())
@@ -175,7 +178,7 @@ def test_provenance_records_model_prompts_time_and_file_hashes(model):
 
 def test_the_agent_notices_the_new_plugin_without_refresh(model):
     model(script())
-    agent = Agent(enable_services=True)
+    agent = Agent(enable_services=True, enable_executors=True)
     assert "TicTacToe" not in agent.learnable_tasks
     agent.learn("Ponder")
     assert ponder(agent).success
@@ -193,7 +196,7 @@ def test_checks_run_isolated_without_the_agents_secrets(model, monkeypatch):
     )
     monkeypatch.setenv("DOSAKU_AGENT_SECRET", "do-not-leak")
     model(script(tests=fenced(snooping)))
-    agent = Agent(enable_services=True)
+    agent = Agent(enable_services=True, enable_executors=True)
     agent.learn("Ponder")
     report = ponder(agent)
     assert report.success, report.errors
@@ -215,7 +218,7 @@ def test_checks_run_isolated_without_the_agents_secrets(model, monkeypatch):
 def test_a_broken_module_is_repaired(model, broken, repair, said):
     replies = script(module=fenced(broken), repair=repair)
     server = model(replies)
-    agent = Agent(enable_services=True)
+    agent = Agent(enable_services=True, enable_executors=True)
     agent.learn("Ponder")
     report = ponder(agent)
     assert report.success, report.errors
@@ -231,7 +234,7 @@ def test_a_broken_module_is_repaired(model, broken, repair, said):
 def test_a_wrong_generated_test_is_repaired(model):
     replies = script(tests=fenced(WRONG_TEST), repair="FILE: tests\n" + fenced(read("tests.py"), ""))
     server = model(replies)
-    agent = Agent(enable_services=True)
+    agent = Agent(enable_services=True, enable_executors=True)
     agent.learn("Ponder")
     report = ponder(agent)
     assert report.success, report.errors
@@ -243,7 +246,7 @@ def test_a_wrong_generated_test_is_repaired(model):
 def test_a_plan_that_is_not_json_is_repaired(model):
     replies = script(plan=["I think a TicTacToe task would be nice.", read("plan.json")])
     server = model(replies)
-    agent = Agent(enable_services=True)
+    agent = Agent(enable_services=True, enable_executors=True)
     agent.learn("Ponder")
     report = ponder(agent)
     assert report.success and replies.asked[:2] == ["plan", "plan"] and report.repairs == 1
@@ -255,7 +258,7 @@ def test_a_plan_that_is_not_json_is_repaired(model):
 def test_a_model_that_never_fixes_its_code_gets_a_report_of_the_remaining_errors(model):
     replies = script(module=fenced(SYNTAX_ERROR), repair=fenced(SYNTAX_ERROR))
     model(replies)
-    agent = Agent(enable_services=True)
+    agent = Agent(enable_services=True, enable_executors=True)
     agent.learn("Ponder", max_repairs=2)
     report = ponder(agent)
     assert not report.success and not report
@@ -274,7 +277,7 @@ def test_a_model_that_never_fixes_its_code_gets_a_report_of_the_remaining_errors
 def test_failing_tests_that_are_never_fixed_are_bounded_and_reported(model):
     replies = script(tests=fenced(WRONG_TEST), repair="I could not find the problem.")
     model(replies)
-    agent = Agent(enable_services=True)
+    agent = Agent(enable_services=True, enable_executors=True)
     agent.learn("Ponder", max_repairs=1)
     report = ponder(agent)
     assert not report.success and replies.asked == [*STEPS, "repair"]
@@ -286,7 +289,7 @@ def test_failing_tests_that_are_never_fixed_are_bounded_and_reported(model):
 def test_a_plan_that_never_parses_is_reported_without_files(model):
     replies = script(plan="no plan today")
     model(replies)
-    agent = Agent(enable_services=True)
+    agent = Agent(enable_services=True, enable_executors=True)
     agent.learn("Ponder", max_repairs=1)
     report = ponder(agent)
     assert not report.success and report.folder is None and report.files == {}
@@ -296,7 +299,7 @@ def test_a_plan_that_never_parses_is_reported_without_files(model):
 # --- options and refusals ---------------------------------------------------------------------------------------
 def test_write_to_file_false_writes_nothing(model):
     model(script())
-    agent = Agent(enable_services=True)
+    agent = Agent(enable_services=True, enable_executors=True)
     agent.learn("Ponder")
     report = agent.Ponder(reqs=README_REQS, write_to_file=False, save_filename="tic_tac_toe.py")
     assert report.success and report.folder is None
@@ -308,7 +311,7 @@ def test_plugins_dir_from_config(model, dosaku_home, monkeypatch):
     target = dosaku_home / "my-pondered"
     monkeypatch.setenv("DOSAKU_PONDER__PLUGINS_DIR", str(target))
     model(script())
-    agent = Agent(enable_services=True)
+    agent = Agent(enable_services=True, enable_executors=True)
     agent.learn("Ponder")
     report = ponder(agent)
     assert report.folder == target / FOLDER and report.warnings == []
@@ -317,7 +320,7 @@ def test_plugins_dir_from_config(model, dosaku_home, monkeypatch):
 
 def test_a_plugins_dir_the_agent_does_not_load_is_warned_about(model, dosaku_home):
     model(script())
-    agent = Agent(enable_services=True)
+    agent = Agent(enable_services=True, enable_executors=True)
     agent.learn("Ponder", plugins_dir=dosaku_home / "elsewhere")
     report = ponder(agent)
     assert report.success and "is not one of the agent's plugin directories" in report.warnings[0]
@@ -325,7 +328,7 @@ def test_a_plugins_dir_the_agent_does_not_load_is_warned_about(model, dosaku_hom
 
 def test_a_second_ponder_replaces_the_first_and_keeps_a_backup(model):
     model(script())
-    agent = Agent(enable_services=True)
+    agent = Agent(enable_services=True, enable_executors=True)
     agent.learn("Ponder")
     first = ponder(agent)
     second = ponder(agent)
@@ -336,7 +339,7 @@ def test_a_second_ponder_replaces_the_first_and_keeps_a_backup(model):
 def test_a_folder_not_written_by_ponder_is_never_replaced(model):
     server = model(script())
     (plugins_dir() / FOLDER).mkdir(parents=True)
-    agent = Agent(enable_services=True)
+    agent = Agent(enable_services=True, enable_executors=True)
     agent.learn("Ponder")
     with pytest.raises(PonderError, match="already exists and was not written by Ponder.*another save_filename"):
         ponder(agent)
@@ -350,7 +353,7 @@ def test_a_folder_not_written_by_ponder_is_never_replaced(model):
 )
 def test_bad_arguments_are_refused_before_any_request(model, kwargs, message):
     server = model(script())
-    agent = Agent(enable_services=True)
+    agent = Agent(enable_services=True, enable_executors=True)
     agent.learn("Ponder")
     with pytest.raises(PonderError, match=message.replace("[", r"\[").replace("]", r"\]")):
         agent.Ponder(**kwargs)

@@ -137,7 +137,8 @@ def register_tasks(register, config):
 
 @hookimpl
 def register_modules(register, config):
-    register(ModuleSpec("{module}", tasks=("{task}",), target="{module_target}",
+    # Generated code: an executor, so only an agent made with enable_executors=True may learn (and so run) it.
+    register(ModuleSpec("{module}", tasks=("{task}",), target="{module_target}", kind="executor",
                         summary="Pondered: " + {summary}))
 '''
 
@@ -154,7 +155,7 @@ Use it (the agent loads this folder from its plugin directory; no install needed
 ```python
 from dosaku import Agent
 
-agent = Agent()
+agent = Agent(enable_executors=True)  # the module is generated code: read it first
 agent.learn('{task}')
 agent.api('{task}')
 ```

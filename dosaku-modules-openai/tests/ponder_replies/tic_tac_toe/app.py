@@ -4,7 +4,7 @@ from dosaku import Agent
 
 
 def build_app() -> gr.Blocks:
-    agent = Agent()
+    agent = Agent(enable_executors=True)
     agent.learn("TicTacToe")
 
     def play(row: float, column: float) -> str:

@@ -3,7 +3,7 @@ from dosaku import Agent
 
 
 def main() -> None:
-    agent = Agent()
+    agent = Agent(enable_executors=True)
     agent.learn("TicTacToe")
     print(agent.TicTacToe.new_game())
     while agent.TicTacToe.winner() is None:
