@@ -72,7 +72,8 @@ The task `{task}` (`{task_module}`), done by the module `{module}`:
 ```
 
 Write the file `{app_path}`: an end-to-end gradio app (gradio 5 or later, `import gradio as gr`) that lets a \
-person use the task through an agent (`from dosaku import Agent; agent = Agent(enable_executors=True); agent.learn('{task}')`). Build \
+person use the task through an agent \
+(`from dosaku import Agent; agent = Agent(enable_executors=True); agent.learn('{task}')`). Build \
 the interface in a function `build_app()` that returns a `gr.Blocks`, and launch it only under \
 `if __name__ == '__main__':`. Reply with the complete file in one ```python block."""
 
