@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from dosaku.catalog import Catalog
     from dosaku.installer import InstallPlan
     from dosaku.plugins import PluginManager
+    from dosaku.resources import ResourceManager
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ class Agent:
         self._learned: dict[str, LearnedTask] = {}
         self._loaded: dict[str, LoadedModule] = {}  # task -> the module doing it
         self._learn_failures: list[PluginFailure] = []
+        self._resources: ResourceManager | None = None
 
     # --- permissions ---------------------------------------------------------------------------------------
     @property
@@ -303,7 +305,11 @@ class Agent:
         missing = missing_actions(task_class, module_class)
         if missing:
             raise ModuleDoesNotImplementTask(module_spec.name, task, missing)
-        loaded = self._reusable(module_spec.name, kwargs) or self._load(module_spec, module_class, kwargs)
+        loaded = self._reusable(module_spec.name, kwargs)
+        if loaded is None:
+            self.resources.make_room(module_spec)
+            loaded = self._load(module_spec, module_class, kwargs)
+        self.resources.register(loaded.name, loaded.instance, module_spec)
         actions = required_actions(task_class) + [
             name for name in optional_actions(task_class) if implements(module_class, name)
         ]
@@ -387,7 +393,22 @@ class Agent:
             ) from error
 
     def _wrap_action(self, action: str, function: Any) -> Any:
-        return function
+        return self.resources.wrap(action, function)  # the function itself unless the module is managed
+
+    @property
+    def resources(self) -> ResourceManager:
+        """Which learned modules sit on which device, within the ``[RESOURCES]`` budgets (see
+        :mod:`dosaku.resources`).
+
+        Example::
+
+            agent.resources.report()  # [{'name': 'GFPGAN', 'device': 'cuda:0', 'state': 'on device', ...}]
+        """
+        if self._resources is None:
+            from dosaku.resources import ResourceManager
+
+            self._resources = ResourceManager.from_config(self.config)
+        return self._resources
 
     # --- installing ----------------------------------------------------------------------------------------
     @property
@@ -516,6 +537,8 @@ class Agent:
     def _release_if_unused(self, loaded: LoadedModule) -> None:
         if any(other.instance is loaded.instance for other in self._loaded.values()):
             return
+        if self._resources is not None:
+            self._resources.release(loaded.instance)
         if loaded.shared:
             from dosaku import shared_modules
 
