@@ -172,7 +172,7 @@ class ResourceManager:
             if not memory or not movable or self.budget_mb(device) is None:
                 return False
             placement = Placement(name, instance, device, float(memory), last_used=next(self._clock))
-            self._make_room(device, 0.0, placement)
+            self._make_room(device, float(memory), placement)
             self._placements[id(instance)] = placement
             self._record_peak(device)
             log.info("managing %s on %s (%.0f MB of %.0f MB)", name, device, memory, self.budget_mb(device))
