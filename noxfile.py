@@ -17,7 +17,13 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.default_venv_backend = "venv"
 
 #: Module packs and other distributions, in install order. Each has tests/ and a `test` extra.
-PACKS: list[str] = ["dosaku-modules-tencent"]
+PACKS: list[str] = [
+    "dosaku-modules-llamacpp",
+    "dosaku-modules-openai",
+    "dosaku-modules-stability",
+    "dosaku-modules-tencent",
+    "dosaku-gui",
+]
 #: Distributions under tests/ installed for the entry-point discovery tests.
 TEST_PLUGINS = ["tests/plugins/dosaku-example-plugin", "tests/plugins/dosaku-broken-plugin"]
 PYTEST_ARGS = ["-p", "no:cacheprovider"]

@@ -153,8 +153,8 @@ def test_task_not_learned(agent):
 
 
 def test_task_without_modules(agent):
-    with pytest.raises(ModuleNotInstalled, match="No installed module implements the task 'PlayGo'"):
-        agent.learn("PlayGo")
+    with pytest.raises(ModuleNotInstalled, match="No installed module implements the task 'RestoreFaces'"):
+        agent.learn("RestoreFaces")
 
 
 def test_module_not_for_task(agent):

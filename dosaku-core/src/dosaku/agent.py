@@ -30,6 +30,7 @@ from dosaku.task import implements, missing_actions, optional_actions, required_
 if TYPE_CHECKING:
     from dosaku.catalog import Catalog
     from dosaku.installer import InstallPlan
+    from dosaku.metering import Spending
     from dosaku.plugins import PluginManager
     from dosaku.resources import ResourceManager
 
@@ -58,6 +59,9 @@ class Agent:
         config: The configuration to use (default: :class:`dosaku.Config` from the user's config directory).
         plugin_manager: The plugins to use (default: core's own plugins and every installed one).
         catalog: The known module packs it may offer to install (default: the catalog shipped with Dosaku).
+        spend_limit_usd: Refuse service calls that could take spending past this many USD per day
+            (default ``[SERVICES] SPEND_LIMIT_USD``; none when unset). See :mod:`dosaku.metering`.
+        allow_unknown_prices: Let calls to models without a known price pass the spend limit.
 
     Example::
 
@@ -91,6 +95,8 @@ class Agent:
         config: Config | None = None,
         plugin_manager: PluginManager | None = None,
         catalog: Catalog | None = None,
+        spend_limit_usd: float | None = None,
+        allow_unknown_prices: bool | None = None,
     ):
         self._enable_services = bool(enable_services)
         self._enable_executors = bool(enable_executors)
@@ -103,6 +109,17 @@ class Agent:
         self._loaded: dict[str, LoadedModule] = {}  # task -> the module doing it
         self._learn_failures: list[PluginFailure] = []
         self._resources: ResourceManager | None = None
+        self._spending_policy = (spend_limit_usd, allow_unknown_prices)
+        self._spending: Spending | None = None
+
+    @property
+    def spending(self) -> Spending:
+        """The spend policy and ledger of this agent's services (see :mod:`dosaku.metering`), made on first use."""
+        if self._spending is None:
+            from dosaku.metering import Spending
+
+            self._spending = Spending(self.config, *self._spending_policy)
+        return self._spending
 
     # --- permissions ---------------------------------------------------------------------------------------
     @property
@@ -310,6 +327,8 @@ class Agent:
             self.resources.make_room(module_spec)
             loaded = self._load(module_spec, module_class, kwargs)
         self.resources.register(loaded.name, loaded.instance, module_spec)
+        if getattr(module_class, "kind", "module") == "service":
+            self.spending.attach(loaded.instance, module_spec.name)
         actions = required_actions(task_class) + [
             name for name in optional_actions(task_class) if implements(module_class, name)
         ]

@@ -180,3 +180,76 @@ class MissingAPIKey(ConfigError):
 
 class PluginError(DosakuError):
     """A plugin failed to import or register (raised only with DOSAKU_STRICT_PLUGINS=1)."""
+
+
+class ServiceError(DosakuError):
+    """A service (remote API) call failed. ``partial`` holds what had arrived before it failed, if anything.
+
+    Attributes:
+        service: The service's name, e.g. ``'OpenAIChat'``.
+        status: The HTTP status the remote answered with, when there was one.
+        partial: The partial result received before the failure (e.g. the text of a stream cut mid-way).
+    """
+
+    def __init__(self, message: str, *, service: str = "", status: int | None = None, partial: object = None):
+        self.service, self.status, self.partial = service, status, partial
+        super().__init__(message)
+
+
+class ServiceAuthError(ServiceError):
+    """The remote refused the API key (HTTP 401/403). The message names the key or config entry to set."""
+
+
+class ServiceRateLimited(ServiceError):
+    """The remote kept answering 429 (too many requests) after the retries."""
+
+
+class ServiceUnavailable(ServiceError):
+    """The remote kept failing (HTTP 5xx, or it could not be reached) after the retries."""
+
+
+class ServiceTimeout(ServiceError):
+    """The remote did not answer in time."""
+
+
+class ServiceRequestRejected(ServiceError, ValueError):
+    """The remote rejected the request itself (HTTP 400/404/413/422...): fix the request, retrying will not help."""
+
+
+class OutOfCredits(ServiceError):
+    """The service account has no credits left (HTTP 402)."""
+
+
+class SpendLimitExceeded(DosakuError):
+    """A service call was refused before sending anything, because it could take spending past the limit.
+
+    Attributes:
+        limit_usd: The spend limit.
+        spent_usd: What was already spent (and reserved by calls in flight) in the limit's period.
+        needed_usd: The worst-case cost of the refused call.
+    """
+
+    def __init__(self, service: str, limit_usd: float, spent_usd: float, needed_usd: float, period: str = "day"):
+        self.service, self.limit_usd, self.spent_usd, self.needed_usd = service, limit_usd, spent_usd, needed_usd
+        when = "today" if period == "day" else "in total"
+        super().__init__(
+            f"{service}: refused before sending, this call could cost up to ${needed_usd:.4f} but "
+            f"${spent_usd:.4f} of the ${limit_usd:.2f} spend limit is already spent or reserved {when}. "
+            f"Raise the limit (Agent(spend_limit_usd=...) or [SERVICES] SPEND_LIMIT_USD in config.ini), "
+            f"lower max_tokens, or see `dosaku spend`."
+        )
+
+
+class PriceUnknown(SpendLimitExceeded):
+    """A spend limit is set but the price of the model is unknown, so the call's cost cannot be bounded."""
+
+    def __init__(self, service: str, model: str, limit_usd: float):
+        self.service, self.model, self.limit_usd = service, model, limit_usd
+        self.spent_usd, self.needed_usd = 0.0, float("nan")
+        DosakuError.__init__(
+            self,
+            f"{service}: refused before sending, the price of {model!r} is unknown, so the ${limit_usd:.2f} spend "
+            f"limit cannot be enforced. Set its price in config.ini, e.g. [PRICES] {model} = input=0.15, output=0.60 "
+            f"(USD per million tokens), or allow unknown prices (Agent(allow_unknown_prices=True) or "
+            f"[SERVICES] ALLOW_UNKNOWN_PRICES = yes).",
+        )

@@ -41,9 +41,28 @@ class Module:
 
 
 class Service(Module):
-    """A module that sends data to a remote, maybe paid, API. Refused unless the agent enables services."""
+    """A module that sends data to a remote, maybe paid, API. Refused unless the agent enables services.
+
+    Every call a service makes goes through its :attr:`meter` (:mod:`dosaku.metering`), which books the spend
+    and refuses calls that could pass the spend limit. The agent sets the meter when it learns the service;
+    a service used on its own makes one from the user's config on first use.
+    """
 
     kind: ClassVar[Kind] = "service"
+    _meter: Any = None
+
+    @property
+    def meter(self) -> Any:
+        """This service's :class:`dosaku.metering.Meter`."""
+        if self._meter is None:
+            from dosaku.metering import default_meter
+
+            self._meter = default_meter(type(self).__name__, getattr(self, "config", None))
+        return self._meter
+
+    @meter.setter
+    def meter(self, meter: Any) -> None:
+        self._meter = meter
 
 
 class Executor(Module):

@@ -23,7 +23,12 @@ from dosaku.plugin_failure import PluginFailure, failure
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "dosaku"
-DEFAULT_PLUGINS: tuple[str, ...] = ("dosaku.default_plugins.core",)
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "dosaku.default_plugins.core",
+    "dosaku.default_plugins.go",
+    "dosaku.default_plugins.executors",
+    "dosaku.default_plugins.services",
+)
 
 
 def _names(variable: str) -> set[str] | None:

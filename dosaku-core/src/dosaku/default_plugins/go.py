@@ -1,0 +1,27 @@
+"""Core's Go plugin: the ``GnuGo`` module for ``PlayGo`` and the ``dosaku gtp`` command."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from dosaku.hookspecs import hookimpl
+from dosaku.spec import ModuleSpec
+
+
+@hookimpl
+def register_modules(register: Callable[[ModuleSpec], None], config: Any) -> None:
+    register(
+        ModuleSpec(
+            "GnuGo",
+            tasks=("PlayGo",),
+            target="dosaku.gtp.gnugo:GnuGo",
+            summary="Plays Go with GNU Go (or any GTP engine set in [GTP] COMMAND) in a subprocess.",
+        )
+    )
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from dosaku.gtp.cli import gtp
+
+    cli.add_command(gtp)

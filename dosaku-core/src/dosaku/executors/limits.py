@@ -1,0 +1,55 @@
+"""The limits of an isolated run."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from dosaku.executors.errors import LimitError
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What an isolated run may use.
+
+    Attributes:
+        wall_time: Seconds of real time before the run is killed.
+        cpu_time: Seconds of CPU time (RLIMIT_CPU) before the run is killed.
+        memory_mb: Address space in MiB (RLIMIT_AS; a pids/memory cgroup too where available).
+        processes: Processes and threads the sandbox user may have (RLIMIT_NPROC, a pids cgroup where available).
+        output_bytes: Bytes of standard output and error together before the run is killed.
+        file_size_mb: The largest file the code may write (RLIMIT_FSIZE).
+        disk_mb: Size of the private temporary file system holding the work directory (where available).
+        open_files: Open file descriptors (RLIMIT_NOFILE).
+
+    Example::
+
+        Limits().tightened(wall_time=2)   # Limits(wall_time=2, ...)
+    """
+
+    wall_time: float = 10.0
+    cpu_time: int = 5
+    memory_mb: int = 1024
+    processes: int = 32
+    output_bytes: int = 1_000_000
+    file_size_mb: int = 16
+    disk_mb: int = 64
+    open_files: int = 64
+
+    def tightened(self, **limits: Any) -> Limits:
+        """These limits with some made stricter; a looser or unknown limit raises :class:`LimitError`."""
+        known = {field.name for field in fields(self)}
+        for name, value in limits.items():
+            if name not in known:
+                raise LimitError(f"Unknown limit {name!r}. The limits are: {', '.join(sorted(known))}.")
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+                raise LimitError(f"The limit {name}={value!r} must be a positive number.")
+            if value > getattr(self, name):
+                raise LimitError(
+                    f"The limit {name}={value} is looser than this executor allows ({getattr(self, name)}). "
+                    f"Runs may only tighten limits; raise the ceiling with agent.learn('Tester', {name}={value})."
+                )
+        return replace(self, **limits)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The limits as a plain dict."""
+        return asdict(self)

@@ -1,0 +1,63 @@
+"""``PythonTester``: the Tester task. ``run`` is isolated (see :mod:`dosaku.executors.sandbox`); ``exec`` runs in
+the caller's process, for trusted code only."""
+from __future__ import annotations
+
+import re
+import sys
+from typing import Any
+
+from dosaku.executors.limits import Limits
+from dosaku.executors.result import RunResult
+from dosaku.executors.sandbox import Sandbox
+from dosaku.module import Executor
+from dosaku.tasks.tester import Tester
+
+FENCE = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)```", re.DOTALL)
+
+
+def strip_fences(code: str) -> str:
+    """The code inside Markdown fences (as chat models write it), or ``code`` itself when it has none.
+
+    Example::
+
+        >>> strip_fences('Here:\\n```python\\nx = 1\\n```')
+        'x = 1\\n'
+    """
+    blocks = FENCE.findall(code)
+    return "\n".join(blocks) if blocks else code
+
+
+class PythonTester(Executor, Tester):
+    """Runs Python code: isolated by default, in-process only through :meth:`exec`.
+
+    Args:
+        python: The interpreter isolated runs use (default: the agent's, so its packages are importable).
+        **limits: The most a run may use (see :class:`~dosaku.executors.limits.Limits`), e.g. ``wall_time=30``;
+            single runs may only tighten them.
+
+    Example::
+
+        from dosaku import Agent
+
+        agent = Agent(enable_executors=True)
+        agent.learn('Tester', wall_time=20)
+        result = agent.Tester.run('sum(range(10))')
+        result.value     # 45
+        agent.Tester('print("hi")').stdout   # 'hi\\n' (run is the default action)
+    """
+
+    def __init__(self, python: str | None = None, **limits: Any):
+        self.limits = Limits(**limits) if limits else Limits()
+        self.sandbox = Sandbox(python)
+
+    def run(self, code: str, **limits: Any) -> RunResult:
+        return self.sandbox.run(strip_fences(code), self.limits.tightened(**limits))
+
+    def exec(self, code: str, globals: dict | None = None, locals: dict | None = None) -> None:
+        if globals is None:
+            caller = sys._getframe(1)
+            globals, locals = caller.f_globals, caller.f_locals if locals is None else locals
+        exec(compile(strip_fences(code), "<dosaku-tester>", "exec"), globals, locals)  # noqa: S102 - asked for
+
+    def __repr__(self) -> str:
+        return f"<PythonTester {self.limits}>"

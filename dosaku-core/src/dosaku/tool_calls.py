@@ -1,0 +1,75 @@
+"""Tool calling for chat modules: the calls a model asks for, and a reply that carries them.
+
+A chat module that supports tools takes ``tools=[...]`` (JSON-schema function descriptions, the OpenAI format)
+in ``message(...)`` and returns a :class:`ChatReply`: a ``str`` (the text, often empty when tools are called)
+whose ``tool_calls`` list what the model wants run. Run them and send the results back with the module's
+``message(None, tool_results={call_id: output})``.
+
+Example::
+
+    tools = [{'type': 'function', 'function': {
+        'name': 'get_weather', 'description': 'Weather in a city',
+        'parameters': {'type': 'object', 'properties': {'city': {'type': 'string'}}, 'required': ['city']}}}]
+    reply = agent.Chat.message('Weather in Paris?', tools=tools)
+    for call in reply.tool_calls:
+        print(call.name, call.arguments)          # get_weather {'city': 'Paris'}
+    final = agent.Chat.message(None, tool_results={reply.tool_calls[0].id: '18°C, sunny'}, tools=tools)
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One call a model asks for.
+
+    Attributes:
+        id: The call's id, to answer it with its result.
+        name: The function's name.
+        arguments: The arguments, parsed from JSON (``{}`` when there are none).
+        raw_arguments: The arguments as the model wrote them (may be invalid JSON).
+    """
+
+    id: str
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    raw_arguments: str = ""
+
+    @classmethod
+    def from_json(cls, ident: str, name: str, raw_arguments: str | None) -> ToolCall:
+        """Build from the wire form; arguments that are not a JSON object stay only in ``raw_arguments``."""
+        raw = raw_arguments or ""
+        try:
+            parsed = json.loads(raw) if raw.strip() else {}
+        except json.JSONDecodeError:
+            parsed = {}
+        return cls(ident, name, parsed if isinstance(parsed, dict) else {}, raw)
+
+    def as_message(self) -> dict[str, Any]:
+        """The OpenAI wire form of this call (inside an assistant message's ``tool_calls``)."""
+        return {"id": self.id, "type": "function", "function": {"name": self.name, "arguments": self.raw_arguments}}
+
+
+class ChatReply(str):
+    """A chat reply: the text, plus the tool calls the model asked for and why it stopped.
+
+    Example::
+
+        reply = ChatReply('', tool_calls=[ToolCall('call_1', 'get_weather', {'city': 'Paris'})])
+        reply == ''            # True: it is the text
+        reply.tool_calls[0].name
+    """
+
+    tool_calls: list[ToolCall]
+    finish_reason: str | None
+
+    def __new__(
+        cls, text: str, tool_calls: list[ToolCall] | None = None, finish_reason: str | None = None
+    ) -> ChatReply:
+        reply = super().__new__(cls, text)
+        reply.tool_calls = list(tool_calls or [])
+        reply.finish_reason = finish_reason
+        return reply

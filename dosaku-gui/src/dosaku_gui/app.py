@@ -1,0 +1,188 @@
+"""The gradio app: a Chat tab (streaming), a tab per image task, and an Agent tab. Imports gradio."""
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from dosaku_gui.image_tasks import IMAGE_TASKS, ImageTaskView, result_image
+from dosaku_gui.messages import user_message
+from dosaku_gui.options import GuiOptions
+from dosaku_gui.session import AgentFactory, AgentSession, chat_modules, default_agent_factory, default_chat_module
+
+log = logging.getLogger(__name__)
+
+#: A browser session's agent (and its models) is freed this long after its last use, or when the tab closes.
+SESSION_TTL_S = 2 * 3600
+
+
+def _close_session(session: AgentSession | None) -> None:
+    if isinstance(session, AgentSession):
+        session.close()
+
+
+def _text(message: dict[str, Any]) -> str:
+    content = message.get("content")
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return content if isinstance(content, str) else ""
+
+
+def _ready(module: str) -> str:
+    return f"Chatting with **{module}**."
+
+
+# --- Chat handlers -------------------------------------------------------------------------------------------
+def respond(
+    message: str, history: list[dict[str, Any]] | None, session: AgentSession, module: str,
+    temperature: float | None = None, max_tokens: float | None = None,
+) -> Iterator[tuple[list[dict[str, Any]], str, str]]:
+    """Stream the reply to ``message``: yields (chat history, input box, status) as the reply grows."""
+    history = list(history or [])
+    if not (message or "").strip():
+        yield history, "", "Type a message first."
+        return
+    history.append({"role": "user", "content": message})
+    history.append({"role": "assistant", "content": ""})
+    yield history, "", f"**{module}** is answering…"
+    options = {"temperature": temperature, "max_tokens": int(max_tokens) if max_tokens else None}
+    try:
+        for partial in session.chat(message, module, **options):
+            history[-1] = {"role": "assistant", "content": partial}
+            yield history, "", f"**{module}** is answering…"
+    except Exception as error:  # noqa: BLE001 - shown to the user as a message, never as a traceback
+        if not _text(history[-1]):
+            history.pop()
+        yield history, "", user_message(error)
+        return
+    yield history, "", _ready(module)
+
+
+def switch_module(session: AgentSession, module: str) -> tuple[list[dict[str, Any]], str]:
+    """Use ``module`` for Chat from now on (a new, empty conversation)."""
+    try:
+        session.use_chat_module(module)
+    except Exception as error:  # noqa: BLE001
+        return [], user_message(error)
+    return [], _ready(module)
+
+
+def clear_chat(session: AgentSession, module: str) -> tuple[list[dict[str, Any]], str]:
+    """Forget the conversation."""
+    try:
+        session.reset_chat()
+    except Exception as error:  # noqa: BLE001
+        return [], user_message(error)
+    return [], _ready(module)
+
+
+def describe(session: AgentSession) -> str:
+    """The Agent tab's Markdown."""
+    try:
+        return session.describe()
+    except Exception as error:  # noqa: BLE001
+        return user_message(error)
+
+
+def run_image_task(view: ImageTaskView, session: AgentSession, module: str, given: Any) -> tuple[Any, str]:
+    """Do ``view.task`` with ``module`` on the uploaded image or typed prompt; returns (image, status)."""
+    if given is None or (isinstance(given, str) and not given.strip()):
+        return None, "Upload an image first." if view.input == "image" else "Type a prompt first."
+    try:
+        image = result_image(session.run_task(view.task, module, given))
+    except Exception as error:  # noqa: BLE001
+        return None, user_message(error)
+    return image, f"Done with **{module}**."
+
+
+# --- layout --------------------------------------------------------------------------------------------------
+def _chat_tab(options: GuiOptions, probe: Any, session: gr.State) -> tuple[gr.Dropdown, gr.Markdown]:
+    choices = chat_modules(probe)
+    default = default_chat_module(probe, options.module)
+    if default not in choices:  # asked for on the command line: its error (if any) shows in the status line
+        choices = [default, *choices]
+    with gr.Row():
+        module = gr.Dropdown(choices, value=default, label="Chat module", elem_id="chat-module", scale=3)
+        clear = gr.Button("New conversation", elem_id="chat-clear", scale=1)
+    chatbot = gr.Chatbot(elem_id="chatbot", label="Conversation", height=440, buttons=["copy"])
+    with gr.Row():
+        textbox = gr.Textbox(
+            elem_id="chat-input", placeholder="Type a message and press Enter", show_label=False, scale=8,
+            autofocus=True,
+        )
+        send = gr.Button("Send", variant="primary", elem_id="chat-send", scale=1)
+    status = gr.Markdown(_ready(default), elem_id="chat-status")
+    with gr.Accordion("Options", open=False):
+        temperature = gr.Slider(0.0, 2.0, value=options.temperature, step=0.05, label="Temperature")
+        max_tokens = gr.Slider(1, 2048, value=options.max_tokens, step=1, label="Max tokens per reply")
+    inputs = [textbox, chatbot, session, module, temperature, max_tokens]
+    outputs = [chatbot, textbox, status]
+    textbox.submit(respond, inputs, outputs, api_name="chat", concurrency_id="chat",
+                   concurrency_limit=options.concurrency)
+    send.click(respond, inputs, outputs, api_visibility="private", concurrency_id="chat",
+               concurrency_limit=options.concurrency)
+    module.change(switch_module, [session, module], [chatbot, status], api_name="switch_module")
+    clear.click(clear_chat, [session, module], [chatbot, status], api_name="clear")
+    chatbot.clear(clear_chat, [session, module], [chatbot, status], api_visibility="private")  # its trash icon
+    return module, status
+
+
+def _image_tab(view: ImageTaskView, probe: Any, session: gr.State) -> None:
+    installed = probe.learnable_modules(view.task)
+    modules = [name for name in installed if probe.permits(probe.registry.module(name).kind)]
+    gr.Markdown(view.help)
+    if not modules:
+        if installed:
+            gr.Markdown(
+                f"**Permission needed.** {view.task} is only done by services ({', '.join(installed)}), which "
+                f"send your data to a remote API. Restart with `dosaku_gui --enable-services` to use them.",
+                elem_id=f"{view.task}-status",
+            )
+        else:
+            gr.Markdown(f"No installed module does {view.task}. Install one: `pip install {view.pack}`.",
+                        elem_id=f"{view.task}-status")
+        return
+    chooser = gr.Dropdown(modules, value=modules[0], label="Module", elem_id=f"{view.task}-module")
+    with gr.Row():
+        if view.input == "image":
+            given = gr.Image(type="pil", label="Input", elem_id=f"{view.task}-input")
+        else:
+            given = gr.Textbox(label="Prompt", lines=4, elem_id=f"{view.task}-input")
+        result = gr.Image(type="pil", format="png", label="Result", interactive=False, elem_id=f"{view.task}-result")
+    run = gr.Button("Run", variant="primary", elem_id=f"{view.task}-run")
+    status = gr.Markdown(elem_id=f"{view.task}-status")
+    run.click(functools.partial(run_image_task, view), [session, chooser, given], [result, status],
+              api_name=view.task.lower())
+
+
+def build_app(options: GuiOptions | None = None, agent_factory: AgentFactory | None = None) -> gr.Blocks:
+    """The Dosaku web app. Every browser session gets its own agent, made by ``agent_factory``.
+
+    Example::
+
+        demo = build_app(GuiOptions(module='EchoBot'))
+        demo.queue().launch(server_name='127.0.0.1', server_port=7860)
+    """
+    options = options or GuiOptions()
+    factory = agent_factory or default_agent_factory
+    probe = factory(enable_services=options.enable_services)  # only to list what is installed; never chats
+    with gr.Blocks(title="Dosaku") as demo:
+        session = gr.State(functools.partial(AgentSession, options, factory), time_to_live=SESSION_TTL_S,
+                           delete_callback=_close_session)
+        gr.Markdown("## Dosaku")
+        with gr.Tab("Chat", elem_id="tab-chat"):
+            module, status = _chat_tab(options, probe, session)
+        for view in IMAGE_TASKS:
+            if view.task in probe.learnable_tasks:
+                with gr.Tab(view.label, elem_id=f"tab-{view.task}"):
+                    _image_tab(view, probe, session)
+        with gr.Tab("Agent", elem_id="tab-agent") as agent_tab:
+            info = gr.Markdown(elem_id="agent-info")
+            refresh = gr.Button("Refresh", elem_id="agent-refresh")
+        refresh.click(describe, [session], [info], api_name="agent_info")
+        agent_tab.select(describe, [session], [info], api_visibility="private")
+        demo.load(lambda s, m: switch_module(s, m)[1], [session, module], [status], api_visibility="private")
+    return demo

