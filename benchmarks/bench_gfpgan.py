@@ -83,24 +83,27 @@ def seeded(function, seed: int = 1234):
 
 
 def interleaved_times(functions: dict, repeat: int) -> dict[str, list[float]]:
-    """Seconds of each call of each function, taking turns round by round (machine load hits each alike), after
+    """Wall seconds (and ``<name>_cpu``: CPU seconds of this process) of each call of each function, taking turns
+    round by round (machine load hits each alike), after
     one untimed warm-up call each."""
     import time
 
     import torch
 
     times: dict[str, list[float]] = {name: [] for name in functions}
+    times.update({f"{name}_cpu": [] for name in functions})
     for function in functions.values():
         function()
     for _ in range(repeat):
         for name, function in functions.items():
             if torch.cuda.is_available():
                 torch.cuda.synchronize()
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             function()
             if torch.cuda.is_available():
                 torch.cuda.synchronize()
             times[name].append(time.perf_counter() - start)
+            times[f"{name}_cpu"].append(time.process_time() - start_cpu)
     return times
 
 
@@ -158,6 +161,8 @@ def main(repeat: int) -> None:
             # the best of several runs is the cost without the machine's noise; medians are kept for reference
             results[f"{case}_speedup"] = min(times["direct"]) / min(times["agent"])
             results[f"{case}_managed_speedup"] = min(times["direct"]) / min(times["managed"])
+            # CPU seconds of this process (all its threads): less hit by other processes on a shared machine
+            results[f"{case}_cpu_speedup"] = min(times["direct_cpu"]) / min(times["agent_cpu"])
             print(f"{case}: best of {repeat}: direct {min(times['direct']):.3f}s  agent {min(times['agent']):.3f}s  "
                   f"managed {min(times['managed']):.3f}s", file=sys.stderr, flush=True)
         results.update(conversion_overhead(image, aligned))
