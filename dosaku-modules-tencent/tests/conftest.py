@@ -11,12 +11,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # helpers beside the tests, unde
 
 pytest_plugins = ["dosaku.testing.fixtures"]
 
-
-def no_config(directory: Path):
-    """An empty configuration (the developer's own config.ini is never read)."""
-    from dosaku import Config
-
-    return Config(path=directory / "no-config.ini", environ={})
+from tencent_helpers import no_config  # noqa: E402
 
 
 @pytest.fixture(scope="session")

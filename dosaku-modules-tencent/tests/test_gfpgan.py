@@ -6,12 +6,12 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from conftest import no_config
 from dosaku import DosakuError
 from dosaku.tasks import RestoreFaces
 from dosaku.testing import RestoreFacesContract
 from dosaku_tencent.gfpgan import GFPGAN
 from PIL import Image
+from tencent_helpers import no_config
 
 
 @pytest.fixture(scope="module")
