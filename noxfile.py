@@ -21,6 +21,7 @@ PACKS: list[str] = [
     "dosaku-modules-llamacpp",
     "dosaku-modules-openai",
     "dosaku-modules-stability",
+    "dosaku-modules-tencent",
     "dosaku-gui",
 ]
 #: Distributions under tests/ installed for the entry-point discovery tests.

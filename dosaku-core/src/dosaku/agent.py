@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from dosaku.installer import InstallPlan
     from dosaku.metering import Spending
     from dosaku.plugins import PluginManager
+    from dosaku.resources import ResourceManager
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ class Agent:
         self._learned: dict[str, LearnedTask] = {}
         self._loaded: dict[str, LoadedModule] = {}  # task -> the module doing it
         self._learn_failures: list[PluginFailure] = []
+        self._resources: ResourceManager | None = None
         self._spending_policy = (spend_limit_usd, allow_unknown_prices)
         self._spending: Spending | None = None
 
@@ -347,7 +349,11 @@ class Agent:
         missing = missing_actions(task_class, module_class)
         if missing:
             raise ModuleDoesNotImplementTask(module_spec.name, task, missing)
-        loaded = self._reusable(module_spec.name, kwargs, module_class) or self._load(module_spec, module_class, kwargs)
+        loaded = self._reusable(module_spec.name, kwargs, module_class)
+        if loaded is None:
+            self.resources.make_room(module_spec)
+            loaded = self._load(module_spec, module_class, kwargs)
+        self.resources.register(loaded.name, loaded.instance, module_spec)
         if getattr(module_class, "kind", "module") == "service":
             self.spending.attach(loaded.instance, module_spec.name)
         actions = required_actions(task_class) + [
@@ -435,7 +441,22 @@ class Agent:
             ) from error
 
     def _wrap_action(self, action: str, function: Any) -> Any:
-        return function
+        return self.resources.wrap(action, function)  # the function itself unless the module is managed
+
+    @property
+    def resources(self) -> ResourceManager:
+        """Which learned modules sit on which device, within the ``[RESOURCES]`` budgets (see
+        :mod:`dosaku.resources`).
+
+        Example::
+
+            agent.resources.report()  # [{'name': 'GFPGAN', 'device': 'cuda:0', 'state': 'on device', ...}]
+        """
+        if self._resources is None:
+            from dosaku.resources import ResourceManager
+
+            self._resources = ResourceManager.from_config(self.config)
+        return self._resources
 
     # --- installing ----------------------------------------------------------------------------------------
     @property
@@ -564,6 +585,8 @@ class Agent:
     def _release_if_unused(self, loaded: LoadedModule) -> None:
         if any(other.instance is loaded.instance for other in self._loaded.values()):
             return
+        if self._resources is not None:
+            self._resources.release(loaded.instance)
         if loaded.shared:
             from dosaku import shared_modules
 
