@@ -132,3 +132,28 @@ def test_cli_install_asks_first(venv, wheelhouse, tmp_path):
     unknown = dosaku("install", "CountWord", "--yes")
     assert unknown.returncode == 1
     assert "No known pack is or provides 'CountWord'. Did you mean: CountWords?" in unknown.stderr
+
+
+def test_gui_offers_install_behind_consent(venv, wheelhouse, tmp_path):
+    out = run_in_venv(venv, """
+        import json, os
+        from dosaku import Agent
+        from dosaku.catalog import Catalog
+        from dosaku_gui.app import install_pack
+        from dosaku_gui.options import GuiOptions
+        from dosaku_gui.session import AgentSession
+
+        catalog = Catalog.from_dict(json.loads(os.environ['CATALOG']))
+        session = AgentSession(GuiOptions(), lambda enable_services=False: Agent(catalog=catalog))
+        chooser, box, status = install_pack('CountWords', session, False)
+        assert status.startswith('**Nothing was installed.**'), status
+        assert 'CountWords' not in session.agent.learnable_tasks
+        chooser, box, status = install_pack('CountWords', session, True)   # pip finds it through [INSTALL] FIND_LINKS
+        assert status == 'Installed: **WordCounter**.', status
+        assert chooser['choices'] == ['WordCounter'] and box['visible'] is False
+        other_tab = AgentSession(GuiOptions(), lambda enable_services=False: Agent(catalog=catalog))
+        print('count', other_tab.run_task('CountWords', 'WordCounter', 'one two'))
+        session.agent.uninstall('dosaku-installable-plugin', confirm=True)
+        print('done')
+    """, tmp_path, DOSAKU_INSTALL__FIND_LINKS=wheelhouse)
+    assert "count 2" in out and out.strip().endswith("done")

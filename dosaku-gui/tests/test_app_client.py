@@ -135,10 +135,14 @@ def test_image_task_without_input_asks_for_it(client):
 def test_tabs_say_what_to_install_when_no_module_does_the_task():
     from dosaku_gui.app import build_app
 
-    demo = build_app(GuiOptions(), agent_factory=lambda enable_services=False: isolated_agent())
+    demo = build_app(GuiOptions(allow_install=False), agent_factory=lambda enable_services=False: isolated_agent())
     markdowns = [getattr(block, "value", "") for block in demo.blocks.values()]
-    assert "No installed module does RestoreFaces. Install one: `pip install dosaku-modules-tencent`." in markdowns
+    assert "No installed module does RestoreFaces. Install one: `dosaku install RestoreFaces`." in markdowns
     assert any(isinstance(text, str) and text.startswith("No installed module does TextToImage") for text in markdowns)
+    offering = build_app(GuiOptions(), agent_factory=lambda enable_services=False: isolated_agent())
+    markdowns = [getattr(block, "value", "") for block in offering.blocks.values()]
+    assert any(isinstance(text, str) and text.startswith(
+        "No installed module does RestoreFaces. The pack dosaku-modules-tencent (") for text in markdowns)
 
 
 def test_new_conversation_resets_the_modules_history(app_url):

@@ -132,6 +132,17 @@ def run_image_task(view: ImageTaskView, session: AgentSession, module: str, give
     return image, f"Done with **{module}**."
 
 
+def install_pack(task: str, session: AgentSession, agreed: bool) -> tuple[Any, Any, str]:
+    """Install the pack providing ``task`` if the user ticked the box; returns (module list, install box, status)."""
+    try:
+        modules = session.install(task, bool(agreed))
+    except Exception as error:  # noqa: BLE001 - shown to the user, never a trace
+        return gr.update(), gr.update(), user_message(error)
+    if not modules:
+        return gr.update(), gr.update(), f"Installed, but no module you may use does {task} (see the Agent tab)."
+    return gr.update(choices=modules, value=modules[0]), gr.update(visible=False), f"Installed: **{modules[0]}**."
+
+
 # --- layout --------------------------------------------------------------------------------------------------
 def _chat_tab(options: GuiOptions, probe: Any, session: gr.State) -> tuple[gr.Dropdown, gr.Markdown]:
     choices = chat_modules(probe) + ([DOSAKU_CHOICE] if dosaku_available(probe) else [])
@@ -164,11 +175,25 @@ def _chat_tab(options: GuiOptions, probe: Any, session: gr.State) -> tuple[gr.Dr
     return module, status
 
 
-def _image_tab(view: ImageTaskView, probe: Any, session: gr.State) -> None:
+def _install_box(view: ImageTaskView, probe: Any, session: gr.State, chooser: gr.Dropdown) -> gr.Column:
+    pack = probe.catalog.packs_for_task(view.task)[0]
+    with gr.Column(elem_id=f"{view.task}-install") as box:
+        gr.Markdown(f"No installed module does {view.task}. The pack {pack.describe()} provides it.")
+        agree = gr.Checkbox(label=f"Install {pack.distribution} into this Python with pip", value=False,
+                            elem_id=f"{view.task}-agree")
+        button = gr.Button(f"Install {pack.distribution}", elem_id=f"{view.task}-install-button")
+        outcome = gr.Markdown(elem_id=f"{view.task}-install-status")
+    button.click(functools.partial(install_pack, view.task), [session, agree], [chooser, box, outcome],
+                 api_name=f"install_{view.task.lower()}", concurrency_limit=1)
+    return box
+
+
+def _image_tab(view: ImageTaskView, probe: Any, session: gr.State, options: GuiOptions) -> None:
     installed = probe.learnable_modules(view.task)
     modules = [name for name in installed if probe.permits(probe.registry.module(name).kind)]
     gr.Markdown(view.help)
-    if not modules:
+    installable = not installed and options.installs_allowed and view.task in probe.installable_tasks
+    if not modules and not installable:
         if installed:
             gr.Markdown(
                 f"**Permission needed.** {view.task} is only done by services ({', '.join(installed)}), which "
@@ -176,10 +201,13 @@ def _image_tab(view: ImageTaskView, probe: Any, session: gr.State) -> None:
                 elem_id=f"{view.task}-status",
             )
         else:
-            gr.Markdown(f"No installed module does {view.task}. Install one: `pip install {view.pack}`.",
+            gr.Markdown(f"No installed module does {view.task}. Install one: `dosaku install {view.task}`.",
                         elem_id=f"{view.task}-status")
         return
-    chooser = gr.Dropdown(modules, value=modules[0], label="Module", elem_id=f"{view.task}-module")
+    chooser = gr.Dropdown(modules, value=modules[0] if modules else None, label="Module",
+                          elem_id=f"{view.task}-module")
+    if not modules:
+        _install_box(view, probe, session, chooser)
     with gr.Row():
         if view.input == "image":
             given = gr.Image(type="pil", label="Input", elem_id=f"{view.task}-input")
@@ -212,7 +240,7 @@ def build_app(options: GuiOptions | None = None, agent_factory: AgentFactory | N
         for view in IMAGE_TASKS:
             if view.task in probe.learnable_tasks:
                 with gr.Tab(view.label, elem_id=f"tab-{view.task}"):
-                    _image_tab(view, probe, session)
+                    _image_tab(view, probe, session, options)
         with gr.Tab("Agent", elem_id="tab-agent") as agent_tab:
             info = gr.Markdown(elem_id="agent-info")
             refresh = gr.Button("Refresh", elem_id="agent-refresh")

@@ -35,6 +35,8 @@ def launch(options: GuiOptions) -> None:
 @click.option("--temperature", default=0.7, show_default=True, type=click.FloatRange(0, 2), help="Sampling.")
 @click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1),
               help="Replies generated at once, across all browser sessions.")
+@click.option("--allow-install/--no-allow-install", default=None,
+              help="Offer to install module packs from the UI (default: only on 127.0.0.1 without --share).")
 def command(**values: object) -> None:
     """Chat with Dosaku (and use its other tasks) in your browser."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")

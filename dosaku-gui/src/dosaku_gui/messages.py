@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from dosaku.errors import DosakuError, MissingAPIKey, ModuleLoadError, PermissionRequired
+from dosaku.installer import InstallError, InstallNotConfirmed
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,10 @@ def user_message(error: BaseException) -> str:
         # '**Permission needed.** Loaded module was a service, ... Restart with `dosaku_gui --enable-services` ...'
     """
     text = str(error).strip() or type(error).__name__
+    if isinstance(error, InstallNotConfirmed):
+        return "**Nothing was installed.** Tick the box to agree to the install, then press Install."
+    if isinstance(error, InstallError):
+        return f"**The install failed.** {text}"
     if isinstance(error, PermissionRequired):
         switch = "--enable-services" if "service" in text.lower() else "--enable-executors"
         return f"**Permission needed.** {text} In the GUI: restart it with `dosaku_gui {switch}`."

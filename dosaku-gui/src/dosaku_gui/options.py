@@ -18,6 +18,8 @@ class GuiOptions:
         max_tokens: Initial "max tokens" of a reply.
         temperature: Initial sampling temperature.
         concurrency: How many chat replies may be generated at once (across all browser sessions).
+        allow_install: Offer to install a module pack (with pip, after the user agrees) for a task no installed
+            module does. Default: only when the app listens on this machine alone and is not shared.
 
     Example::
 
@@ -33,3 +35,11 @@ class GuiOptions:
     max_tokens: int = 256
     temperature: float = 0.7
     concurrency: int = 2
+    allow_install: bool | None = None
+
+    @property
+    def installs_allowed(self) -> bool:
+        """Whether the GUI may offer installs (never to the world: not with --share or a non-loopback host)."""
+        if self.allow_install is not None:
+            return self.allow_install
+        return not self.share and self.host in ("127.0.0.1", "localhost", "::1")

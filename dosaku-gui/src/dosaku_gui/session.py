@@ -145,8 +145,17 @@ class AgentSession:
         """Learn ``task`` with ``module`` if needed and do its default action with ``args``."""
         learned = self.agent.__dict__.get(task)
         if learned is None or learned._module_name != module:
+            if module not in self.agent.registry.modules:
+                self.agent.refresh()  # installed since this session's agent was made (maybe from another tab)
             self.agent.learn(task, module=module)
         return getattr(self.agent, task)(*args)
+
+    def install(self, task: str, agreed: bool, show: Callable[[str], None] | None = None) -> list[str]:
+        """Install the pack that provides ``task``, only if the user ``agreed``; returns the modules that may now do
+        it. Raises :class:`~dosaku.installer.InstallNotConfirmed` (nothing installed) without agreement."""
+        self.agent.install(task, confirm=agreed, show=show)
+        return [name for name in self.agent.learnable_modules(task)
+                if self.agent.permits(self.agent.registry.module(name).kind)]
 
     # --- what the agent knows ------------------------------------------------------------------------------
     def describe(self) -> str:
