@@ -14,28 +14,24 @@ class ImageTaskView:
         input: What the user gives: an ``'image'`` or a ``'text'`` prompt.
         label: The tab's title.
         help: One line under the title.
-        pack: The pack to install when no module does the task.
 
     Example::
 
-        ImageTaskView('RestoreFaces', 'image', 'Restore faces', 'Upload a photo.', 'dosaku-modules-tencent')
+        ImageTaskView('RestoreFaces', 'image', 'Restore faces', 'Upload a photo.')
     """
 
     task: str
     input: Literal["image", "text"]
     label: str
     help: str
-    pack: str
 
 
 IMAGE_TASKS: tuple[ImageTaskView, ...] = (
     ImageTaskView(
         "RestoreFaces", "image", "Restore faces", "Upload a photo with faces; the restored photo appears on the right.",
-        "dosaku-modules-tencent",
     ),
     ImageTaskView(
         "TextToImage", "text", "Text to image", "Describe an image; it appears on the right.",
-        "dosaku-modules-openai or dosaku-modules-clipdrop",
     ),
 )
 
