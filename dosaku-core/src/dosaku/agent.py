@@ -60,6 +60,24 @@ class LoadedModule:
         return self.name if self.placement == LOCAL else f"{self.name}@{self.placement}"
 
 
+@dataclass(frozen=True)
+class ModuleFactory:
+    """Builds a module: what a placement plugin receives as ``factory`` (picklable, so it can travel).
+
+    Example::
+
+        factory = ModuleFactory(spec, GFPGAN, {'upscale': 2})
+        module = factory()   # GFPGAN(upscale=2); DosakuErrors pass, other failures become ModuleLoadError
+    """
+
+    spec: ModuleSpec
+    module_class: type
+    kwargs: dict[str, Any]
+
+    def __call__(self) -> Any:
+        return Agent._build(self.spec, self.module_class, self.kwargs)
+
+
 class Agent:
     """A personal AI assistant that learns tasks and does them through modules.
 
@@ -401,7 +419,7 @@ class Agent:
             inspect.signature(module_class).bind(**kwargs)
         except TypeError as error:
             raise ModuleLoadError(f"Module {spec.name!r} does not take these arguments: {error}.") from None
-        factory = functools.partial(self._build, spec, module_class, kwargs)
+        factory = ModuleFactory(spec, module_class, dict(kwargs))
         build = factory if placement == LOCAL else functools.partial(self._place, placement, spec, factory)
         loaded = LoadedModule(spec.name, None, kwargs, spec.shareable, placement)
         if spec.shareable:
