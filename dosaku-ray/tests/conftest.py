@@ -50,8 +50,9 @@ def make_agent(ray_cluster: RayTestCluster, dosaku_home):
 
     made = []
 
-    def make(*plugins: Any, config=None, **kwargs: Any):
-        agent = isolated_agent(plugin, BUSYWORK_PLUGIN, *plugins, config=config or ray_config(), **kwargs)
+    def make(*plugins: Any, config=None, entry_points: bool = False, **kwargs: Any):
+        ours = (BUSYWORK_PLUGIN,) if entry_points else (plugin, BUSYWORK_PLUGIN)  # entry points bring dosaku-ray
+        agent = isolated_agent(*ours, *plugins, config=config or ray_config(), entry_points=entry_points, **kwargs)
         made.append(agent)
         return agent
 
