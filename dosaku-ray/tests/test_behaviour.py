@@ -6,11 +6,10 @@ import time
 import numpy as np
 import pytest
 from dosaku.errors import ConfigError, ModuleLoadError
-from PIL import Image
-from ray_test_helpers import assert_on_worker, dosaku_apps, ray_config, wait_for
-
 from dosaku_ray import DeploymentTimeout, ResourcesUnavailable
 from dosaku_ray.testing import BusyBot
+from PIL import Image
+from ray_test_helpers import assert_on_worker, dosaku_apps, ray_config, wait_for
 
 
 def test_images_and_arrays_pass_as_values(make_agent, ray_cluster):
@@ -105,7 +104,10 @@ def test_a_request_no_node_can_meet_fails_at_once(make_agent):
     with pytest.raises(ResourcesUnavailable) as info:
         agent.learn("Busywork", placement="ray")
     message = str(info.value)
-    assert "Cannot place BusyBot on the Ray cluster: it needs CPU=1, gpu_box=1 per replica, and no node has that" in message
+    assert (
+        "Cannot place BusyBot on the Ray cluster: it needs CPU=1, gpu_box=1 per replica, and no node has that"
+        in message
+    )
     assert "worker_box=8" in message and "[RAY] RESOURCES_BUSYBOT" in message.upper()
     assert time.monotonic() - started < 30 and agent.tasks == [] and dosaku_apps() == []
 

@@ -44,7 +44,8 @@ def test_a_placed_service_is_metered_in_the_agents_ledger(make_agent, server, ra
 
 
 def test_the_spend_limit_stops_a_placed_service_before_it_sends(make_agent, server):
-    agent = make_agent(config=openai_config(server, SERVICES__SPEND_LIMIT_USD="0"), enable_services=True, entry_points=True)
+    limited = openai_config(server, SERVICES__SPEND_LIMIT_USD="0")
+    agent = make_agent(config=limited, enable_services=True, entry_points=True)
     learn_openai(agent, server)
     with pytest.raises(SpendLimitExceeded) as info:
         agent.Chat("Hello there")
