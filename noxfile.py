@@ -22,6 +22,7 @@ PACKS: list[str] = [
     "dosaku-modules-openai",
     "dosaku-modules-stability",
     "dosaku-gui",
+    "dosaku-ray",
 ]
 #: Distributions under tests/ installed for the entry-point discovery tests.
 TEST_PLUGINS = ["tests/plugins/dosaku-example-plugin", "tests/plugins/dosaku-broken-plugin"]
