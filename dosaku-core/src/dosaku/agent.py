@@ -25,7 +25,6 @@ from dosaku.errors import (
     TaskNotLearned,
 )
 from dosaku.learned_task import LearnedTask
-from dosaku.metering import Spending
 from dosaku.plugin_failure import PluginFailure, failure
 from dosaku.registry import Registry
 from dosaku.spec import ModuleSpec, TaskSpec
@@ -34,6 +33,7 @@ from dosaku.task import implements, missing_actions, optional_actions, required_
 if TYPE_CHECKING:
     from dosaku.catalog import Catalog
     from dosaku.installer import InstallPlan
+    from dosaku.metering import Spending
     from dosaku.plugins import PluginManager
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,17 @@ class Agent:
         self._learned: dict[str, LearnedTask] = {}
         self._loaded: dict[str, LoadedModule] = {}  # task -> the module doing it
         self._learn_failures: list[PluginFailure] = []
-        self.spending = Spending(self.config, spend_limit_usd, allow_unknown_prices)
+        self._spending_policy = (spend_limit_usd, allow_unknown_prices)
+        self._spending: Spending | None = None
+
+    @property
+    def spending(self) -> Spending:
+        """The spend policy and ledger of this agent's services (see :mod:`dosaku.metering`), made on first use."""
+        if self._spending is None:
+            from dosaku.metering import Spending
+
+            self._spending = Spending(self.config, *self._spending_policy)
+        return self._spending
 
     # --- permissions ---------------------------------------------------------------------------------------
     @property

@@ -2,19 +2,19 @@
 or any plugin when nothing changed.
 
 The cache (``registry.json`` in the user cache directory) is keyed by a fingerprint of everything that can change
-what plugins register: Dosaku's version, the interpreter, every ``sys.path`` entry and its modification time (an
-install or uninstall changes the directory it lands in), the ``DOSAKU_*`` and key environment variables (hashed,
-never stored), and the config file's modification time. Each plugin's own source file is checked too, so editing a
-plugin under development invalidates it. ``DOSAKU_NO_REGISTRY_CACHE=1`` turns it off; strict plugin mode and
-in-process plugin managers never use it.
+what plugins register: Dosaku's version, the interpreter, the distributions installed in every ``sys.path`` entry
+(their ``.dist-info``/``.egg-info`` folders, with the times they were installed), the ``DOSAKU_*`` and key
+environment variables (checksummed, never stored), and the config file's modification time. Each plugin's own
+source file is checked too, so editing a plugin under development invalidates it. ``DOSAKU_NO_REGISTRY_CACHE=1``
+turns it off; strict plugin mode and in-process plugin managers never use it.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import sys
+import zlib
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -44,16 +44,28 @@ def _mtime(path: str | os.PathLike[str]) -> int:
         return -1
 
 
+def _distributions(entry: str) -> str:
+    """The installed distributions in one ``sys.path`` entry, with the times they were (re)installed."""
+    try:
+        with os.scandir(entry or ".") as found:
+            names = sorted(f"{item.name}@{item.stat().st_mtime_ns}" for item in found
+                           if item.name.endswith((".dist-info", ".egg-info")))
+    except OSError:
+        names = []
+    return f"{entry}={','.join(names)}"
+
+
 def fingerprint(config: Config) -> str:
     """A hash of everything that can change what the installed plugins register."""
     from dosaku import __version__
 
     parts = [str(FORMAT), __version__, sys.executable, sys.version]
-    parts += [f"{entry}={_mtime(entry or '.')}" for entry in sys.path]
+    parts += [_distributions(entry) for entry in sys.path]
     variables = {name for name in os.environ if name.startswith("DOSAKU_")} | set(ENVIRONMENT_OVERRIDES.values())
     parts += [f"{name}={os.environ.get(name, '')}" for name in sorted(variables)]
     parts.append(f"{config.path}={_mtime(config.path)}")
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    data = "\n".join(parts).encode()
+    return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"  # zlib: hashlib's OpenSSL load costs ~7 ms a start
 
 
 def cache_path(config: Config) -> Path:
