@@ -25,6 +25,7 @@ from dosaku.errors import (
     TaskNotLearned,
 )
 from dosaku.learned_task import LearnedTask
+from dosaku.module import Module
 from dosaku.plugin_failure import PluginFailure, failure
 from dosaku.registry import Registry
 from dosaku.spec import ModuleSpec, TaskSpec
@@ -133,6 +134,7 @@ class Agent:
         self._owns_plugin_manager = plugin_manager is None
         self._catalog = catalog
         self._registry: Registry | None = None
+        self._folders_seen: str | None = None  # the plugin folders' signature when the registry was collected
         self._learned: dict[str, LearnedTask] = {}
         self._loaded: dict[str, LoadedModule] = {}  # task -> the module doing it
         self._learn_failures: list[PluginFailure] = []
@@ -177,7 +179,7 @@ class Agent:
         if self._plugin_manager is None:
             from dosaku.plugins import plugin_manager
 
-            self._plugin_manager = plugin_manager()
+            self._plugin_manager = plugin_manager(config=self.config)
         return self._plugin_manager
 
     @property
@@ -188,6 +190,7 @@ class Agent:
         plugin invalidates (see :mod:`dosaku.registry_cache`), so it imports no plugin when nothing changed.
         """
         if self._registry is None:
+            self._folders_seen = self._folders_signature()
             if self._plugin_manager is None:
                 from dosaku.registry_cache import load_registry
 
@@ -196,10 +199,30 @@ class Agent:
                 self._registry = Registry.collect(self._plugin_manager, self.config)
         return self._registry
 
-    def refresh(self) -> None:
-        """See plugins installed (or removed) since the agent was made, without a restart.
+    def _plugin_directories(self) -> list[Any]:
+        if self._owns_plugin_manager:
+            from dosaku.directory_plugins import plugin_directories
 
-        Learned tasks stay as they are.
+            return plugin_directories(self.config)
+        return list(getattr(self.plugin_manager, "directories", ()))
+
+    def _folders_signature(self) -> str:
+        from dosaku.directory_plugins import directories_signature
+
+        return directories_signature(self._plugin_directories())
+
+    def _notice_new_folders(self) -> None:
+        """Refresh when a plugin folder was added, removed or edited since the registry was collected."""
+        if self._registry is not None and self._folders_signature() != self._folders_seen:
+            log.info("the plugin folders changed: refreshing")
+            self.refresh()
+
+    def refresh(self) -> None:
+        """See plugins installed (or removed) since the agent was made, and new or changed plugin folders in the
+        user's plugin directories (see :mod:`dosaku.directory_plugins`), without a restart.
+
+        Learned tasks stay as they are. :attr:`learnable_tasks` and :meth:`learn` notice changed plugin folders by
+        themselves; installed distributions need this call.
 
         Example::
 
@@ -210,9 +233,11 @@ class Agent:
         if self._owns_plugin_manager:
             from dosaku.plugins import plugin_manager
 
-            self._plugin_manager = plugin_manager()  # anew, so uninstalled plugins go too
+            self._plugin_manager = plugin_manager(config=self.config)  # anew, so uninstalled plugins go too
         else:
             self.plugin_manager.load_entry_points()
+            self.plugin_manager.load_directories()
+        self._folders_seen = self._folders_signature()
         self._registry = Registry.collect(self.plugin_manager, self.config)
 
     @property
@@ -245,6 +270,7 @@ class Agent:
 
             agent.learnable_tasks  # ['Chat', 'PlayGo', 'Ponder', 'RestoreFaces', 'Tester', 'TextToImage', ...]
         """
+        self._notice_new_folders()
         return sorted(self.registry.tasks)
 
     @property
@@ -344,6 +370,7 @@ class Agent:
             agent.learn('RestoreFaces', module='GFPGAN', upscale=4)
             agent.learn('Chat', module='LlamaCppChat', placement='ray')  # on a Ray cluster (dosaku-ray)
         """
+        self._notice_new_folders()
         task_spec = self._known_task(task)
         if hasattr(type(self), task):
             raise DosakuError(f"The task name {task!r} clashes with the agent's own attribute of that name; rename it.")
@@ -356,7 +383,9 @@ class Agent:
         if missing:
             raise ModuleDoesNotImplementTask(module_spec.name, task, missing)
         where = self._placement(module_spec, placement)
-        loaded = self._reusable(module_spec.name, kwargs, where) or self._load(module_spec, module_class, kwargs, where)
+        loaded = self._reusable(module_spec.name, kwargs, module_class, where) or self._load(
+            module_spec, module_class, kwargs, where
+        )
         if getattr(module_class, "kind", "module") == "service":
             self.spending.attach(loaded.instance, module_spec.name)
         actions = required_actions(task_class) + [
@@ -415,10 +444,15 @@ class Agent:
         where = placement if placement is not None else self.config.get("PLACEMENT", spec.name)
         return (where or LOCAL).strip().lower() or LOCAL
 
-    def _reusable(self, name: str, kwargs: dict[str, Any], placement: str = LOCAL) -> LoadedModule | None:
-        """A module this agent already built that can do another task too (same arguments, or none given)."""
+    def _reusable(
+        self, name: str, kwargs: dict[str, Any], module_class: type, placement: str = LOCAL
+    ) -> LoadedModule | None:
+        """A module this agent already built, at the same placement, that can do another task too (same arguments,
+        or none given, and the same class: a plugin folder edited since is built anew)."""
         for loaded in self._loaded.values():
-            if loaded.name == name and loaded.placement == placement and (not kwargs or kwargs == loaded.kwargs):
+            same_class = type(loaded.instance) is module_class or not isinstance(loaded.instance, Module)
+            same_place = loaded.placement == placement
+            if loaded.name == name and same_class and same_place and (not kwargs or kwargs == loaded.kwargs):
                 return loaded
         return None
 

@@ -133,6 +133,10 @@ class ExecutorPermissionRequired(PermissionRequired):
         super().__init__(message or self.default_message)
 
 
+class ChatCannotCallTools(DosakuError, TypeError):
+    """The Chat module does not support tool calls, so an agent cannot do requests with it."""
+
+
 class TaskNotLearned(DosakuError, AttributeError):
     """The agent was asked to do a task it has not learned."""
 

@@ -1,4 +1,5 @@
-"""Loading plugins: core's default plugins and every installed entry point of the group ``dosaku``.
+"""Loading plugins: core's default plugins, every installed entry point of the group ``dosaku``, and the plugin
+folders in the user's plugin directories (see :mod:`dosaku.directory_plugins`).
 
 Each entry point is loaded, and each hook implementation called, on its own: a plugin that fails is recorded as a
 :class:`PluginFailure` and skipped, and what it registered before failing is undone. ``DOSAKU_STRICT_PLUGINS=1``
@@ -12,6 +13,7 @@ import logging
 import os
 from collections.abc import Iterable
 from importlib import metadata
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -70,6 +72,10 @@ class PluginManager(pluggy.PluginManager):
         self.add_hookspecs(hookspecs)
         self.failures: list[PluginFailure] = []
         self.distributions: dict[str, tuple[str, str]] = {}
+        #: The plugin directories this manager loads (see :meth:`load_directories`).
+        self.directories: list[Path] = []
+        self._directory_plugins: dict[str, tuple[str, Any]] = {}  # name -> (folder signature, plugin module)
+        self._directory_failures: list[PluginFailure] = []
 
     def register_plugin(self, plugin: ModuleType | Any, name: str, distribution: str = "", version: str = "") -> bool:
         """Register ``plugin`` under ``name``; a failure is recorded, not raised. Returns whether it worked."""
@@ -105,18 +111,88 @@ class PluginManager(pluggy.PluginManager):
                 continue
             self.register_plugin(plugin, entry_point.name, distribution, version)
 
+    def load_directories(self, directories: Iterable[str | os.PathLike[str]] | None = None) -> None:
+        """Load the plugin folders of ``directories`` (default: those loaded before), each on its own.
+
+        Calling it again picks up new folders, re-imports changed ones and drops removed ones.
+        """
+        from dosaku import directory_plugins as folders
+
+        if directories is not None:
+            self.directories = [Path(d) for d in directories]
+        for record in self._directory_failures:
+            if record in self.failures:
+                self.failures.remove(record)
+        self._directory_failures = []
+        plugins, broken = folders.discover(self.directories)
+        for folder, error in broken:
+            self._directory_failure(folder.name, error, folder.name, "")
+        seen: set[str] = set()
+        for plugin in plugins:
+            seen |= self._load_folder(plugin, folders)
+        for name in set(self._directory_plugins) - seen:  # the folder is gone
+            self.unregister(name=name)
+            del self._directory_plugins[name]
+            self.distributions.pop(name, None)
+
+    def _load_folder(self, plugin: Any, folders: Any) -> set[str]:
+        signature, names = plugin.signature(), set()
+        for name, module_name in plugin.entry_points:
+            if not folders.selected(plugin, name):
+                continue
+            names.add(name)
+            loaded = self._directory_plugins.get(name)
+            if loaded is not None and loaded[0] == signature:
+                continue
+            if loaded is not None:
+                self.unregister(name=name)
+                del self._directory_plugins[name]
+            elif self.has_plugin(name):
+                error = ValueError(f"a plugin named {name!r} is already loaded; rename the entry point in "
+                                   f"{plugin.folder / 'pyproject.toml'}")
+                self._directory_failure(name, error, plugin.distribution, plugin.version, "register")
+                continue
+            try:
+                folders.activate(plugin)
+                module = folders.import_plugin(plugin, module_name)
+            except Exception as error:  # noqa: BLE001 - a broken folder must not stop the others
+                self._directory_failure(name, error, plugin.distribution, plugin.version)
+                continue
+            before = len(self.failures)
+            if self.register_plugin(module, name, plugin.distribution, plugin.version):
+                self._directory_plugins[name] = (signature, module)
+            else:
+                self._directory_failures += self.failures[before:]
+        return names
+
+    def _directory_failure(self, name: str, error: BaseException, distribution: str, version: str,
+                           phase: str = "import") -> None:
+        record = failure(name, phase, error, distribution, version)
+        self.failures.append(record)
+        self._directory_failures.append(record)
+
     def source_of(self, plugin_name: str) -> tuple[str, str]:
         """``(distribution, version)`` of a registered plugin (empty strings for in-process plugins)."""
         return self.distributions.get(plugin_name, ("", ""))
 
 
-def plugin_manager(*plugins: ModuleType | Any, defaults: bool = True, entry_points: bool = True) -> PluginManager:
-    """Build a plugin manager with core's default plugins, installed plugins and the given in-process plugins.
+def plugin_manager(
+    *plugins: ModuleType | Any,
+    defaults: bool = True,
+    entry_points: bool = True,
+    directories: Iterable[str | os.PathLike[str]] | None = None,
+    config: Any = None,
+) -> PluginManager:
+    """Build a plugin manager with core's default plugins, installed plugins, the user's plugin folders and the
+    given in-process plugins.
 
     Args:
         *plugins: In-process plugins (modules or objects with ``@hookimpl`` functions) to register too.
         defaults: Register core's own plugins (EchoBot, the core task specs...).
         entry_points: Load installed plugins (entry-point group ``dosaku``).
+        directories: Plugin directories to load folders from (default: the configured ones when ``entry_points``,
+            else none; see :mod:`dosaku.directory_plugins`).
+        config: The configuration naming the plugin directories (default :class:`dosaku.Config`).
 
     Example::
 
@@ -130,6 +206,12 @@ def plugin_manager(*plugins: ModuleType | Any, defaults: bool = True, entry_poin
         manager.load_default_plugins()
     if entry_points:
         manager.load_entry_points()
+    if directories is None and entry_points:
+        from dosaku.directory_plugins import plugin_directories
+
+        directories = plugin_directories(config)
+    if directories is not None:
+        manager.load_directories(directories)
     for index, plugin in enumerate(plugins):
         name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{index}"
         manager.register_plugin(plugin, name=name)

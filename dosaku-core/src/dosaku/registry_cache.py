@@ -5,11 +5,13 @@ The cache (``registry.json`` in the user cache directory) is keyed by a fingerpr
 what plugins register: Dosaku's version, the interpreter, the distributions installed in every ``sys.path`` entry
 (their ``.dist-info``/``.egg-info`` folders, with the times they were installed), the ``DOSAKU_*`` and key
 environment variables (checksummed, never stored), and the config file's modification time. Each plugin's own
-source file is checked too, so editing a plugin under development invalidates it. ``DOSAKU_NO_REGISTRY_CACHE=1``
+source file is checked too, so editing a plugin under development invalidates it, and so does adding, removing or
+replacing a folder in the user's plugin directories (:mod:`dosaku.directory_plugins`). ``DOSAKU_NO_REGISTRY_CACHE=1``
 turns it off; strict plugin mode and in-process plugin managers never use it.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
@@ -58,9 +60,13 @@ def _distributions(entry: str) -> str:
 def fingerprint(config: Config) -> str:
     """A hash of everything that can change what the installed plugins register."""
     from dosaku import __version__
+    from dosaku.directory_plugins import directories_signature, plugin_directories
 
+    directories = plugin_directories(config)
+    roots = tuple(str(d.resolve()) + os.sep for d in directories)
     parts = [str(FORMAT), __version__, sys.executable, sys.version]
-    parts += [_distributions(entry) for entry in sys.path]
+    parts += [_distributions(entry) for entry in sys.path if not os.path.realpath(entry).startswith(roots)]
+    parts.append(f"plugin folders={directories_signature(directories)}")
     variables = {name for name in os.environ if name.startswith("DOSAKU_")} | set(ENVIRONMENT_OVERRIDES.values())
     parts += [f"{name}={os.environ.get(name, '')}" for name in sorted(variables)]
     parts.append(f"{config.path}={_mtime(config.path)}")
@@ -136,6 +142,17 @@ def _cacheable(registry: Registry) -> bool:
     return all(isinstance(spec.target, str) for spec in specs)
 
 
+def _activate_folders(config: Config) -> None:
+    """Make the user's plugin folders importable (the cached specs name targets inside them)."""
+    from dosaku.directory_plugins import activate, discover, plugin_directories
+
+    plugins = discover(plugin_directories(config))[0]
+    for plugin in plugins:
+        activate(plugin, invalidate=False)
+    if plugins:
+        importlib.invalidate_caches()
+
+
 def load_registry(config: Config, build_manager: Callable[[], PluginManager]) -> Registry:
     """The registry of the installed plugins: from the cache when it is current, else collected (and cached).
 
@@ -148,6 +165,7 @@ def load_registry(config: Config, build_manager: Callable[[], PluginManager]) ->
     key, path = fingerprint(config), cache_path(config)
     registry = _read(path, key)
     if registry is not None:
+        _activate_folders(config)
         return registry
     manager = build_manager()
     registry = Registry.collect(manager, config)

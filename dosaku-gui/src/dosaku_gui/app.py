@@ -11,7 +11,15 @@ import gradio as gr
 from dosaku_gui.image_tasks import IMAGE_TASKS, ImageTaskView, result_image
 from dosaku_gui.messages import user_message
 from dosaku_gui.options import GuiOptions
-from dosaku_gui.session import AgentFactory, AgentSession, chat_modules, default_agent_factory, default_chat_module
+from dosaku_gui.session import (
+    DOSAKU_CHOICE,
+    AgentFactory,
+    AgentSession,
+    chat_modules,
+    default_agent_factory,
+    default_chat_module,
+    dosaku_available,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +54,9 @@ def respond(
         yield history, "", "Type a message first."
         return
     history.append({"role": "user", "content": message})
+    if module == DOSAKU_CHOICE:
+        yield from _respond_with_tools(message, history, session)
+        return
     history.append({"role": "assistant", "content": ""})
     yield history, "", f"**{module}** is answering…"
     options = {"temperature": temperature, "max_tokens": int(max_tokens) if max_tokens else None}
@@ -61,6 +72,29 @@ def respond(
     yield history, "", _ready(module)
 
 
+def _respond_with_tools(
+    message: str, history: list[dict[str, Any]], session: AgentSession
+) -> Iterator[tuple[list[dict[str, Any]], str, str]]:
+    """The Dosaku agent does ``message``: each step shows as a collapsed thought, then the answer (and images)."""
+    from dosaku.agents import Step
+
+    from dosaku_gui.thoughts import answer_messages, step_message
+
+    working = f"**{DOSAKU_CHOICE}** is working…"
+    yield history, "", working
+    try:
+        for event in session.do(message):
+            if isinstance(event, Step):
+                history.append(step_message(event))
+                yield history, "", working
+            else:
+                history += answer_messages(event)
+                note = " (stopped at the step limit)" if event.stopped == "step_limit" else ""
+                yield history, "", f"{_ready(DOSAKU_CHOICE)} {len(event.steps)} step(s){note}."
+    except Exception as error:  # noqa: BLE001 - shown to the user as a message, never as a traceback
+        yield history, "", user_message(error)
+
+
 def switch_module(session: AgentSession, module: str) -> tuple[list[dict[str, Any]], str]:
     """Use ``module`` for Chat from now on (a new, empty conversation)."""
     try:
@@ -73,7 +107,7 @@ def switch_module(session: AgentSession, module: str) -> tuple[list[dict[str, An
 def clear_chat(session: AgentSession, module: str) -> tuple[list[dict[str, Any]], str]:
     """Forget the conversation."""
     try:
-        session.reset_chat()
+        session.reset_chat(module)
     except Exception as error:  # noqa: BLE001
         return [], user_message(error)
     return [], _ready(module)
@@ -100,7 +134,7 @@ def run_image_task(view: ImageTaskView, session: AgentSession, module: str, give
 
 # --- layout --------------------------------------------------------------------------------------------------
 def _chat_tab(options: GuiOptions, probe: Any, session: gr.State) -> tuple[gr.Dropdown, gr.Markdown]:
-    choices = chat_modules(probe)
+    choices = chat_modules(probe) + ([DOSAKU_CHOICE] if dosaku_available(probe) else [])
     default = default_chat_module(probe, options.module)
     if default not in choices:  # asked for on the command line: its error (if any) shows in the status line
         choices = [default, *choices]

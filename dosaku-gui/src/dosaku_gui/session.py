@@ -15,6 +15,9 @@ log = logging.getLogger(__name__)
 
 AgentFactory = Callable[..., Agent]
 
+#: The Chat choice that talks to the Dosaku agent, which does requests with tools (see :mod:`dosaku.agents`).
+DOSAKU_CHOICE = "Dosaku (tools)"
+
 
 def default_agent_factory(enable_services: bool = False) -> Agent:
     """A fresh :class:`dosaku.Agent` using every installed plugin."""
@@ -43,6 +46,11 @@ def default_chat_module(agent: Agent, requested: str | None = None) -> str:
     return (local or permitted or ["EchoBot"])[0]
 
 
+def dosaku_available(agent: Agent) -> bool:
+    """Whether the "Dosaku (tools)" choice can be offered: services are enabled and OpenAIChat is installed."""
+    return agent.enable_services and "OpenAIChat" in agent.registry.modules
+
+
 class AgentSession:
     """The agent of one browser session, and what the GUI does with it.
 
@@ -61,6 +69,7 @@ class AgentSession:
     def __init__(self, options: GuiOptions, agent_factory: AgentFactory | None = None):
         self.options = options
         self.agent: Agent = (agent_factory or default_agent_factory)(enable_services=options.enable_services)
+        self._dosaku: Any = None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> AgentSession:
         return self  # a session owns live models: it is never copied, not even by gradio's state handling
@@ -73,7 +82,11 @@ class AgentSession:
         return learned._module_name if learned is not None else None
 
     def use_chat_module(self, module: str) -> None:
-        """Learn Chat with ``module`` (no-op when it is already the one); the model itself loads lazily."""
+        """Learn Chat with ``module`` (no-op when it is already the one); the model itself loads lazily.
+        :data:`DOSAKU_CHOICE` makes this session's Dosaku agent instead."""
+        if module == DOSAKU_CHOICE:
+            self.dosaku  # noqa: B018 - made now, so that a permission or key error shows when it is chosen
+            return
         if module == self.chat_module:
             return
         spec = self.agent.registry.module(module)
@@ -102,11 +115,30 @@ class AgentSession:
             return
         yield from reply
 
-    def reset_chat(self) -> None:
+    def reset_chat(self, module: str | None = None) -> None:
         """Forget the conversation (when the module keeps one)."""
-        learned = self.agent.__dict__.get("Chat")
+        agent = self._dosaku if module == DOSAKU_CHOICE else self.agent
+        learned = agent.__dict__.get("Chat") if agent is not None else None
         if learned is not None and "reset" in learned._actions:
             learned.reset()
+
+    # --- the Dosaku agent ----------------------------------------------------------------------------------------
+    @property
+    def dosaku(self) -> Any:
+        """This session's :class:`~dosaku.agents.Dosaku` (made on first use, with the session agent's plugins and
+        config; it learns tasks on demand). Raises ServicePermissionRequired when services are not enabled."""
+        if self._dosaku is None:
+            from dosaku.agents import Dosaku
+
+            self._dosaku = Dosaku(
+                enable_services=self.agent.enable_services, stream_chat=False, system_prompt=self.options.system_prompt,
+                config=self.agent.config, plugin_manager=self.agent.plugin_manager,
+            )
+        return self._dosaku
+
+    def do(self, request: str) -> Iterator[Any]:
+        """Have the Dosaku agent do ``request``: yields each step as it finishes, then the answer."""
+        yield from self.dosaku.do_iter(request)
 
     # --- other tasks ---------------------------------------------------------------------------------------
     def run_task(self, task: str, module: str, *args: Any) -> Any:
@@ -153,8 +185,9 @@ class AgentSession:
 
     def close(self) -> None:
         """Forget every task, freeing the models (called when the browser session ends)."""
-        for task in list(self.agent.tasks):
-            try:
-                self.agent.unlearn(task)
-            except DosakuError:
-                log.exception("Could not unlearn %s", task)
+        for agent in (self.agent, self._dosaku):
+            for task in list(agent.tasks if agent is not None else ()):
+                try:
+                    agent.unlearn(task)
+                except DosakuError:
+                    log.exception("Could not unlearn %s", task)

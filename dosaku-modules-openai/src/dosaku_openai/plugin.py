@@ -1,4 +1,4 @@
-"""The ``openai`` plugin: registers OpenAIChat and OpenAITextToImage. Imports only ``dosaku``."""
+"""The ``openai`` plugin: registers OpenAIChat, OpenAITextToImage and Ponder. Imports only ``dosaku``."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -31,5 +31,17 @@ def register_modules(register: Callable[[ModuleSpec], None], config: Any) -> Non
             needs_key="OPENAI",
             key_env_var="OPENAI_API_KEY",
             summary="Images from text with OpenAI's image models (DALL-E, gpt-image).",
+        )
+    )
+    register(
+        ModuleSpec(
+            "Ponder",
+            tasks=("Ponder",),
+            target="dosaku_openai.ponder:Ponder",
+            kind="service",
+            priority=10,
+            needs_key="OPENAI",
+            key_env_var="OPENAI_API_KEY",
+            summary="Writes a new task and module as a plugin with a GPT model, checked by tests run isolated.",
         )
     )

@@ -160,3 +160,36 @@ class FakeOpenAIServer(LoopbackServer):
         width, _, height = str(body.get("size") or "1024x1024").partition("x")
         data = base64.b64encode(png_bytes(int(width), int(height))).decode()
         reply.json(200, {"created": int(time.time()), "data": [{"b64_json": data, "revised_prompt": body["prompt"]}]})
+
+
+class ScriptedReplies:
+    """A scripted chat model for :class:`FakeOpenAIServer` (``reply=``): each request is answered from the queue of
+    its step, the first line of the last user message (``'STEP: plan'``; Ponder's prompts start so). A step's last
+    reply is repeated once its queue runs out, so a model that never fixes its code is easy to script.
+
+    Args:
+        **steps: ``step=reply`` or ``step=[reply, reply, ...]``.
+
+    Example::
+
+        script = ScriptedReplies(plan=PLAN_JSON, task=TASK_CODE, repair=['FILE: module\\n```python\\n...```'])
+        with FakeOpenAIServer(reply=script) as server:
+            ...
+        script.asked   # ['plan', 'task', ..., 'repair']
+    """
+
+    def __init__(self, **steps: str | list[str]):
+        self.queues = {
+            step: deque([replies] if isinstance(replies, str) else replies) for step, replies in steps.items()
+        }
+        self.asked: list[str] = []
+
+    def __call__(self, messages: list[dict[str, Any]]) -> str:
+        users = [m for m in messages if m.get("role") == "user"]
+        first_line = str(users[-1]["content"]).split("\n", 1)[0] if users else ""
+        step = first_line.removeprefix("STEP:").strip()
+        self.asked.append(step)
+        queue = self.queues.get(step)
+        if not queue:
+            return f"(no scripted reply for step {step!r})"
+        return queue.popleft() if len(queue) > 1 else queue[0]

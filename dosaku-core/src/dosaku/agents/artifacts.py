@@ -44,6 +44,10 @@ class ArtifactStore:
         self._values[ident] = value
         return ident
 
+    def as_dict(self) -> dict[str, Any]:
+        """Every kept value, by id."""
+        return dict(self._values)
+
     def get(self, ident: str) -> Any:
         try:
             return self._values[ident]
