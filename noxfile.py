@@ -23,6 +23,7 @@ PACKS: list[str] = [
     "dosaku-modules-stability",
     "dosaku-modules-tencent",
     "dosaku-gui",
+    "dosaku-ray",
 ]
 #: Distributions under tests/ installed for the entry-point discovery tests.
 TEST_PLUGINS = ["tests/plugins/dosaku-example-plugin", "tests/plugins/dosaku-broken-plugin"]

@@ -1,6 +1,8 @@
 """The Agent: learns tasks, picks and guards the modules that do them, and exposes ``agent.TaskName.action()``."""
 from __future__ import annotations
 
+import dataclasses
+import functools
 import importlib
 import inspect
 import logging
@@ -17,6 +19,7 @@ from dosaku.errors import (
     ModuleDoesNotImplementTask,
     ModuleLoadError,
     ModuleNotInstalled,
+    PlacementNotAvailable,
     ServicePermissionRequired,
     TaskNotFound,
     TaskNotLearned,
@@ -39,6 +42,8 @@ log = logging.getLogger(__name__)
 
 #: The order in which the agent prefers module kinds when it picks a module by itself.
 KIND_PREFERENCE = {"module": 0, "executor": 1, "service": 2}
+#: The placement of a module built in the agent's own process.
+LOCAL = "local"
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,30 @@ class LoadedModule:
     instance: Any
     kwargs: dict[str, Any]
     shared: bool = False
+    placement: str = LOCAL
+
+    @property
+    def shared_key(self) -> str:
+        """The name it is pooled under in :mod:`dosaku.shared_modules` (a placed module is not a local one)."""
+        return self.name if self.placement == LOCAL else f"{self.name}@{self.placement}"
+
+
+@dataclass(frozen=True)
+class ModuleFactory:
+    """Builds a module: what a placement plugin receives as ``factory`` (picklable, so it can travel).
+
+    Example::
+
+        factory = ModuleFactory(spec, GFPGAN, {'upscale': 2})
+        module = factory()   # GFPGAN(upscale=2); DosakuErrors pass, other failures become ModuleLoadError
+    """
+
+    spec: ModuleSpec
+    module_class: type
+    kwargs: dict[str, Any]
+
+    def __call__(self) -> Any:
+        return Agent._build(self.spec, self.module_class, self.kwargs)
 
 
 class Agent:
@@ -312,7 +341,7 @@ class Agent:
         return inspect.getdoc(getattr(task_class, action)) or ""
 
     # --- learning ------------------------------------------------------------------------------------------
-    def learn(self, task: str, module: str | None = None, **kwargs: Any) -> None:
+    def learn(self, task: str, module: str | None = None, *, placement: str | None = None, **kwargs: Any) -> None:
         """Learn ``task``: pick a module for it, check permissions, build the module and expose its actions.
 
         Args:
@@ -320,6 +349,10 @@ class Agent:
             module: The module to use (default: ``[DEFAULT_MODULES]`` in the config, else the task's default,
                 else the best installed module this agent may use; a service is never picked while a local
                 module exists).
+            placement: Where the module runs: ``'local'`` (this process), or a placement a plugin provides,
+                e.g. ``'ray'`` with dosaku-ray installed (default: ``[PLACEMENT] <ModuleName>`` in the config,
+                else local). Permissions are checked before the module is placed, and a placed module's actions
+                are called exactly as a local one's (see the ``dosaku_placement`` hook).
             **kwargs: Passed to the module's constructor, e.g. ``upscale=4``.
 
         Raises:
@@ -330,12 +363,14 @@ class Agent:
                 lacks. Checked before anything is imported or built.
             ModuleDoesNotImplementTask: the module lacks some of the task's actions.
             ModuleLoadError: the module could not be imported or built.
+            PlacementNotAvailable: no installed plugin handles ``placement``.
 
         On any error the agent is left exactly as it was.
 
         Example::
 
             agent.learn('RestoreFaces', module='GFPGAN', upscale=4)
+            agent.learn('Chat', module='LlamaCppChat', placement='ray')  # on a Ray cluster (dosaku-ray)
         """
         self._notice_new_folders()
         task_spec = self._known_task(task)
@@ -349,11 +384,14 @@ class Agent:
         missing = missing_actions(task_class, module_class)
         if missing:
             raise ModuleDoesNotImplementTask(module_spec.name, task, missing)
-        loaded = self._reusable(module_spec.name, kwargs, module_class)
+        where = self._placement(module_spec, placement)
+        loaded = self._reusable(module_spec.name, kwargs, module_class, where)
         if loaded is None:
-            self.resources.make_room(module_spec)
-            loaded = self._load(module_spec, module_class, kwargs)
-        self.resources.register(loaded.name, loaded.instance, module_spec)
+            if where == LOCAL:
+                self.resources.make_room(module_spec)
+            loaded = self._load(module_spec, module_class, kwargs, where)
+        if where == LOCAL:  # a module placed elsewhere uses that machine's resources, not this one's
+            self.resources.register(loaded.name, loaded.instance, module_spec)
         if getattr(module_class, "kind", "module") == "service":
             self.spending.attach(loaded.instance, module_spec.name)
         actions = required_actions(task_class) + [
@@ -407,27 +445,49 @@ class Agent:
                 f"Is its distribution ({distribution or spec.plugin}) installed with all its dependencies?"
             ) from error
 
-    def _reusable(self, name: str, kwargs: dict[str, Any], module_class: type) -> LoadedModule | None:
-        """A module this agent already built that can do another task too (same arguments, or none given, and the
-        same class: a plugin folder edited since is built anew)."""
+    def _placement(self, spec: ModuleSpec, placement: str | None) -> str:
+        """Where ``spec``'s module runs: the argument, else ``[PLACEMENT] <ModuleName>``, else local."""
+        where = placement if placement is not None else self.config.get("PLACEMENT", spec.name)
+        return (where or LOCAL).strip().lower() or LOCAL
+
+    def _reusable(
+        self, name: str, kwargs: dict[str, Any], module_class: type, placement: str = LOCAL
+    ) -> LoadedModule | None:
+        """A module this agent already built, at the same placement, that can do another task too (same arguments,
+        or none given, and the same class: a plugin folder edited since is built anew)."""
         for loaded in self._loaded.values():
             same_class = type(loaded.instance) is module_class or not isinstance(loaded.instance, Module)
-            if loaded.name == name and same_class and (not kwargs or kwargs == loaded.kwargs):
+            same_place = loaded.placement == placement
+            if loaded.name == name and same_class and same_place and (not kwargs or kwargs == loaded.kwargs):
                 return loaded
         return None
 
-    def _load(self, spec: ModuleSpec, module_class: type, kwargs: dict[str, Any]) -> LoadedModule:
+    def _load(
+        self, spec: ModuleSpec, module_class: type, kwargs: dict[str, Any], placement: str = LOCAL
+    ) -> LoadedModule:
         try:
             inspect.signature(module_class).bind(**kwargs)
         except TypeError as error:
             raise ModuleLoadError(f"Module {spec.name!r} does not take these arguments: {error}.") from None
+        factory = ModuleFactory(spec, module_class, dict(kwargs))
+        build = factory if placement == LOCAL else functools.partial(self._place, placement, spec, factory)
+        loaded = LoadedModule(spec.name, None, kwargs, spec.shareable, placement)
         if spec.shareable:
             from dosaku import shared_modules
 
-            instance = shared_modules.acquire(spec.name, kwargs, lambda: self._build(spec, module_class, kwargs))
+            instance = shared_modules.acquire(loaded.shared_key, kwargs, build)
         else:
-            instance = self._build(spec, module_class, kwargs)
-        return LoadedModule(spec.name, instance, kwargs, spec.shareable)
+            instance = build()
+        return dataclasses.replace(loaded, instance=instance)
+
+    def _place(self, placement: str, spec: ModuleSpec, factory: Callable[[], Any]) -> Any:
+        """Ask the plugins for a stand-in of the module placed on ``placement`` (``factory()`` builds it there)."""
+        hook = self.plugin_manager.hook.dosaku_placement
+        stand_in = hook(placement=placement, spec=spec, factory=factory, agent=self)
+        if stand_in is None:
+            raise PlacementNotAvailable(placement, spec.name)
+        log.info("%s placed %s on %s", self.name, spec.name, placement)
+        return stand_in
 
     @staticmethod
     def _build(spec: ModuleSpec, module_class: type, kwargs: dict[str, Any]) -> Any:
@@ -590,7 +650,7 @@ class Agent:
         if loaded.shared:
             from dosaku import shared_modules
 
-            if not shared_modules.release(loaded.name, loaded.kwargs):
+            if not shared_modules.release(loaded.shared_key, loaded.kwargs):
                 return  # other agents still use it
         unload = getattr(loaded.instance, "unload", None)
         if callable(unload):

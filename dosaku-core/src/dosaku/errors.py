@@ -93,6 +93,18 @@ class ModuleLoadError(DosakuError):
     """Importing or constructing a module failed."""
 
 
+class PlacementNotAvailable(DosakuError, LookupError):
+    """A module was to be placed somewhere (``placement='ray'``) that no installed plugin handles."""
+
+    def __init__(self, placement: str, module: str):
+        self.placement, self.module = placement, module
+        hint = "install dosaku-ray (pip install dosaku-ray)" if placement == "ray" else "install a plugin that does"
+        super().__init__(
+            f"No installed plugin places modules on {placement!r} (asked for {module!r}): {hint}, or learn it with "
+            f"placement='local' (and check [PLACEMENT] {module} in config.ini)."
+        )
+
+
 class PermissionRequired(DosakuError, PermissionError):
     """The agent lacks a permission (services, executors) that a module needs."""
 
