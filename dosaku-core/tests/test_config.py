@@ -98,3 +98,13 @@ def test_user_directories(dosaku_home):
     config = Config()
     assert config.data_dir == dosaku_home / "data"
     assert config.cache_dir == dosaku_home / "cache"
+
+
+def test_numbers(tmp_path):
+    from dosaku import ConfigError
+
+    config = Config(tmp_path / "c.ini", environ={"DOSAKU_OPENAI__TIMEOUT": "2.5", "DOSAKU_OPENAI__MAX_RETRIES": "x"})
+    assert config.number("OPENAI", "TIMEOUT", 60.0) == 2.5
+    assert config.number("OPENAI", "UNSET", 60.0) == 60.0
+    with pytest.raises(ConfigError, match=r"\[OPENAI\] MAX_RETRIES must be a number, not 'x'\."):
+        config.number("openai", "max_retries", 2)

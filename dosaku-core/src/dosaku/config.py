@@ -19,7 +19,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from dosaku.errors import MissingAPIKey, MissingConfigValue
+from dosaku.errors import ConfigError, MissingAPIKey, MissingConfigValue
 
 #: Environment variables that override one configuration entry each.
 ENVIRONMENT_OVERRIDES: dict[tuple[str, str], str] = {
@@ -191,6 +191,21 @@ class Config(Mapping[str, ConfigSection]):
         if value is None:
             return default
         return Secret(value) if is_secret(section, key) else value
+
+    def number(self, section: str, key: str, default: float) -> float:
+        """``[section] key`` as a number, or ``default`` when unset; :class:`ConfigError` when it is not one.
+
+        Example::
+
+            timeout = config.number('OPENAI', 'TIMEOUT', 60.0)
+        """
+        value = self.get(section, key)
+        if value in (None, ""):
+            return default
+        try:
+            return float(value)
+        except ValueError:
+            raise ConfigError(f"[{section.upper()}] {key.upper()} must be a number, not {value!r}.") from None
 
     def set(self, section: str, key: str, value: str) -> None:
         """Write ``[section] key = value`` to ``config.ini`` (created with mode 0600)."""

@@ -21,7 +21,6 @@ from urllib.parse import urlparse
 import openai
 from dosaku.config import Config, Secret, mask
 from dosaku.errors import (
-    ConfigError,
     OutOfCredits,
     ServiceAuthError,
     ServiceError,
@@ -47,15 +46,7 @@ def is_openai(base_url: str) -> bool:
 
 
 def _number(config: Config, key: str, given: float | None, default: float) -> float:
-    if given is not None:
-        return float(given)
-    value = config.get("OPENAI", key)
-    if value in (None, ""):
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise ConfigError(f"[OPENAI] {key} must be a number, not {value!r}.") from None
+    return float(given) if given is not None else config.number("OPENAI", key, default)
 
 
 @dataclass

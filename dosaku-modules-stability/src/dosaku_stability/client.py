@@ -19,7 +19,6 @@ from typing import Any
 import requests
 from dosaku.config import Config, Secret, mask
 from dosaku.errors import (
-    ConfigError,
     OutOfCredits,
     ServiceAuthError,
     ServiceError,
@@ -39,15 +38,7 @@ RETRY_STATUSES = (429, 500, 502, 503, 504)
 
 
 def _number(config: Config, key: str, given: float | None, default: float) -> float:
-    if given is not None:
-        return float(given)
-    value = config.get("CLIPDROP", key)
-    if value in (None, ""):
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise ConfigError(f"[CLIPDROP] {key} must be a number, not {value!r}.") from None
+    return float(given) if given is not None else config.number("CLIPDROP", key, default)
 
 
 @dataclass
