@@ -181,15 +181,19 @@ class OpenAIChat(Service, Chat):
             answer["tool_calls"] = [call.as_message() for call in reply.tool_calls]
         self._history += [*new, answer]
 
-    def _complete(self, request: dict[str, Any], new: list[dict[str, Any]], reservation: Reservation) -> ChatReply:
+    def _create(self, request: dict[str, Any], reservation: Reservation) -> Any:
+        """Send ``request``; on any failure the reservation is released and OpenAI's errors are translated."""
         try:
-            response = self._client.chat.completions.create(**request)
+            return self._client.chat.completions.create(**request)
         except openai.OpenAIError as error:
             reservation.release()
             raise translate(error, type(self).__name__, self.connection) from None
         except BaseException:
             reservation.release()
             raise
+
+    def _complete(self, request: dict[str, Any], new: list[dict[str, Any]], reservation: Reservation) -> ChatReply:
+        response = self._create(request, reservation)
         usage = response.usage
         reservation.settle(
             prompt_tokens=usage.prompt_tokens if usage else reservation_prompt(request),
@@ -208,15 +212,7 @@ class OpenAIChat(Service, Chat):
     def _stream(
         self, request: dict[str, Any], new: list[dict[str, Any]], reservation: Reservation, prompt_bound: int
     ) -> Iterator[str]:
-        try:
-            stream = self._client.chat.completions.create(**request)
-        except openai.OpenAIError as error:
-            reservation.release()
-            raise translate(error, type(self).__name__, self.connection) from None
-        except BaseException:
-            reservation.release()
-            raise
-        return self._read_stream(stream, new, reservation, prompt_bound)
+        return self._read_stream(self._create(request, reservation), new, reservation, prompt_bound)
 
     def _read_stream(self, stream: Any, new: list[dict[str, Any]], reservation: Reservation, prompt_bound: int
                      ) -> Iterator[str]:
