@@ -13,6 +13,8 @@ import sys
 from _common import median_seconds, per_call_seconds, write_results
 
 STARTUP_RUNS = 15
+#: The standard-library modules core's start-up path imports: the floor of any start-up this design can reach.
+STDLIB_FLOOR = "import typing, logging, dataclasses, inspect, pathlib, configparser, json, zlib, difflib"
 CALLS = 20000
 
 
@@ -24,6 +26,7 @@ def startup() -> dict[str, float]:
     baseline = median_seconds(lambda: python("pass"), STARTUP_RUNS)
     dosaku = median_seconds(lambda: python("import dosaku; dosaku.Agent().learnable_tasks"), STARTUP_RUNS)
     import_only = median_seconds(lambda: python("import dosaku"), STARTUP_RUNS)
+    floor = median_seconds(lambda: python(STDLIB_FLOOR), STARTUP_RUNS)
     return {
         "python_pass_s": baseline,
         "import_dosaku_s": import_only,
@@ -31,6 +34,9 @@ def startup() -> dict[str, float]:
         "startup_ratio": dosaku / baseline,
         "import_ratio": import_only / baseline,
         "startup_goal": 1.5,
+        "stdlib_floor_s": floor,
+        "stdlib_floor_ratio": floor / baseline,
+        "startup_over_stdlib_floor_ratio": dosaku / floor,
     }
 
 
