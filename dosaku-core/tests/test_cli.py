@@ -6,6 +6,7 @@ import shutil
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,10 @@ KEY = "sk-cli-0123456789abcdefSECRET"
 
 @pytest.fixture
 def run(dosaku_home):
-    executable = shutil.which("dosaku") or pytest.fail("the dosaku console script is not installed")
+    beside = Path(sys.executable).parent / "dosaku"  # this environment's script, even when it is not on PATH
+    executable = str(beside) if beside.exists() else shutil.which("dosaku")
+    if executable is None:
+        pytest.fail("the dosaku console script is not installed")
 
     def run(*args, stdin=None, check=True):
         result = subprocess.run([executable, *args], input=stdin, capture_output=True, text=True, timeout=60,
