@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from dosaku.errors import ModuleNotFound, ModuleNotInstalled, TaskNotFound
+from dosaku.errors import ModuleNotFound, TaskNotFound
 from dosaku.plugin_failure import PluginFailure, failure
 from dosaku.spec import ModuleSpec, TaskSpec
 from dosaku.task import is_task
@@ -116,10 +116,3 @@ class Registry:
         """The modules that implement ``task``, highest priority first."""
         found = [spec for spec in self.modules.values() if task in spec.tasks]
         return sorted(found, key=lambda spec: (-spec.priority, spec.name))
-
-    def require_modules_for(self, task: str) -> list[ModuleSpec]:
-        """Like :meth:`modules_for`, but :class:`ModuleNotInstalled` when there is none."""
-        found = self.modules_for(task)
-        if not found:
-            raise ModuleNotInstalled(task)
-        return found
