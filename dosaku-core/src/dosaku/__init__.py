@@ -12,9 +12,6 @@ Example::
 """
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
 __version__ = "0.2.0"
 
 _EXPORTS = {
@@ -49,7 +46,10 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
+TYPE_CHECKING = False  # importing typing would cost every start milliseconds (see benchmarks/bench_core.py)
 if TYPE_CHECKING:
+    from typing import Any
+
     from dosaku.agent import Agent
     from dosaku.config import Config, Secret
     from dosaku.errors import (
@@ -77,7 +77,7 @@ if TYPE_CHECKING:
 
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        value = getattr(__import__(_EXPORTS[name], fromlist=[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'dosaku' has no attribute {name!r}")

@@ -1,83 +1,25 @@
 """The Agent: learns tasks, picks and guards the modules that do them, and exposes ``agent.TaskName.action()``."""
 from __future__ import annotations
 
-import dataclasses
-import functools
-import importlib
-import inspect
-import logging
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
 
-from dosaku.config import Config
-from dosaku.errors import (
-    ActionNotFound,
-    DosakuError,
-    ExecutorPermissionRequired,
-    ModuleDoesNotImplementTask,
-    ModuleLoadError,
-    ModuleNotInstalled,
-    PlacementNotAvailable,
-    ServicePermissionRequired,
-    TaskNotFound,
-    TaskNotLearned,
-)
-from dosaku.learned_task import LearnedTask
-from dosaku.module import Module
-from dosaku.plugin_failure import PluginFailure, failure
-from dosaku.registry import Registry
-from dosaku.spec import ModuleSpec, TaskSpec
-from dosaku.task import implements, missing_actions, optional_actions, required_actions
+from dosaku.errors import DosakuError, ExecutorPermissionRequired, ServicePermissionRequired, TaskNotLearned
 
+TYPE_CHECKING = False  # typing's import would cost every start milliseconds (see benchmarks/bench_core.py)
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, ClassVar
+
     from dosaku.catalog import Catalog
+    from dosaku.config import Config
     from dosaku.installer import InstallPlan
+    from dosaku.learned_task import LearnedTask
+    from dosaku.learning import LoadedModule
     from dosaku.metering import Spending
+    from dosaku.plugin_failure import PluginFailure
     from dosaku.plugins import PluginManager
+    from dosaku.registry import Registry
     from dosaku.resources import ResourceManager
-
-log = logging.getLogger(__name__)
-
-#: The order in which the agent prefers module kinds when it picks a module by itself.
-KIND_PREFERENCE = {"module": 0, "executor": 1, "service": 2}
-#: The placement of a module built in the agent's own process.
-LOCAL = "local"
-
-
-@dataclass(frozen=True)
-class LoadedModule:
-    """A module instance an agent built (or holds from the shared pool), and what it was built with."""
-
-    name: str
-    instance: Any
-    kwargs: dict[str, Any]
-    shared: bool = False
-    placement: str = LOCAL
-
-    @property
-    def shared_key(self) -> str:
-        """The name it is pooled under in :mod:`dosaku.shared_modules` (a placed module is not a local one)."""
-        return self.name if self.placement == LOCAL else f"{self.name}@{self.placement}"
-
-
-@dataclass(frozen=True)
-class ModuleFactory:
-    """Builds a module: what a placement plugin receives as ``factory`` (picklable, so it can travel).
-
-    Example::
-
-        factory = ModuleFactory(spec, GFPGAN, {'upscale': 2})
-        module = factory()   # GFPGAN(upscale=2); DosakuErrors pass, other failures become ModuleLoadError
-    """
-
-    spec: ModuleSpec
-    module_class: type
-    kwargs: dict[str, Any]
-
-    def __call__(self) -> Any:
-        return Agent._build(self.spec, self.module_class, self.kwargs)
 
 
 class Agent:
@@ -130,18 +72,36 @@ class Agent:
     ):
         self._enable_services = bool(enable_services)
         self._enable_executors = bool(enable_executors)
-        self.config = config if config is not None else Config()
+        self._config = config
         self._plugin_manager = plugin_manager
         self._owns_plugin_manager = plugin_manager is None
         self._catalog = catalog
         self._registry: Registry | None = None
         self._folders_seen: str | None = None  # the plugin folders' signature when the registry was collected
+        self._cached_directories: list[str] = []  # the plugin directories the registry cache covered
         self._learned: dict[str, LearnedTask] = {}
         self._loaded: dict[str, LoadedModule] = {}  # task -> the module doing it
         self._learn_failures: list[PluginFailure] = []
         self._resources: ResourceManager | None = None
         self._spending_policy = (spend_limit_usd, allow_unknown_prices)
         self._spending: Spending | None = None
+
+    @property
+    def config(self) -> Config:
+        """The configuration this agent uses: the one it was given, else :class:`dosaku.Config` (made on first use;
+        an agent starts without parsing the config file when the registry cache is current)."""
+        if self._config is None:
+            from dosaku.config import Config
+
+            self._config = Config()
+        return self._config
+
+    def _config_file(self) -> str:
+        if self._config is not None:
+            return os.fspath(self._config.path)
+        from dosaku import locations
+
+        return locations.config_file()
 
     @property
     def spending(self) -> Spending:
@@ -192,21 +152,26 @@ class Agent:
         plugin invalidates (see :mod:`dosaku.registry_cache`), so it imports no plugin when nothing changed.
         """
         if self._registry is None:
-            self._folders_seen = self._folders_signature()
             if self._plugin_manager is None:
                 from dosaku.registry_cache import load_registry
 
-                self._registry = load_registry(self.config, lambda: self.plugin_manager)
+                loaded = load_registry(self._config_file(), lambda: self.config, lambda: self.plugin_manager)
+                self._registry, self._cached_directories, self._folders_seen = loaded
             else:
+                from dosaku.registry import Registry
+
+                self._folders_seen = self._folders_signature()
                 self._registry = Registry.collect(self._plugin_manager, self.config)
         return self._registry
 
     def _plugin_directories(self) -> list[Any]:
-        if self._owns_plugin_manager:
-            from dosaku.directory_plugins import plugin_directories
+        if not self._owns_plugin_manager:
+            return list(getattr(self.plugin_manager, "directories", ()))
+        if self._config is None:  # still the config file the registry cache covered
+            return self._cached_directories
+        from dosaku.directory_plugins import plugin_directories
 
-            return plugin_directories(self.config)
-        return list(getattr(self.plugin_manager, "directories", ()))
+        return plugin_directories(self.config)
 
     def _folders_signature(self) -> str:
         from dosaku.directory_plugins import directories_signature
@@ -216,7 +181,9 @@ class Agent:
     def _notice_new_folders(self) -> None:
         """Refresh when a plugin folder was added, removed or edited since the registry was collected."""
         if self._registry is not None and self._folders_signature() != self._folders_seen:
-            log.info("the plugin folders changed: refreshing")
+            import logging
+
+            logging.getLogger(__name__).info("the plugin folders changed: refreshing")
             self.refresh()
 
     def refresh(self) -> None:
@@ -231,6 +198,10 @@ class Agent:
             agent.refresh()
             'TicTacToe' in agent.learnable_tasks
         """
+        import importlib
+
+        from dosaku.registry import Registry
+
         importlib.invalidate_caches()
         if self._owns_plugin_manager:
             from dosaku.plugins import plugin_manager
@@ -305,6 +276,9 @@ class Agent:
         except DosakuError:
             raise
         except Exception as error:
+            from dosaku.errors import ModuleLoadError
+            from dosaku.plugin_failure import failure
+
             self._learn_failures.append(failure(spec.plugin, "learn", error, *self.registry.source_of(spec.plugin)))
             raise ModuleLoadError(f"The task spec {task!r} could not be imported ({spec.target}): {error}") from error
 
@@ -320,6 +294,8 @@ class Agent:
             agent.api('Chat')                         # ['message']
             agent.api('Chat', include_optional=True)  # ['message', 'history', 'reset']
         """
+        from dosaku.task import optional_actions, required_actions
+
         task_class = self._task_class(task)
         actions = required_actions(task_class)
         return actions + optional_actions(task_class) if include_optional else actions
@@ -332,6 +308,10 @@ class Agent:
             agent.doc('Chat')                    # 'Interface for a generic conversational chatbot.'
             agent.doc('Chat', action='message')  # 'Send a message to the agent and get a response. ...'
         """
+        import inspect
+
+        from dosaku.errors import ActionNotFound
+
         task_class = self._task_class(task)
         if action is None:
             return inspect.getdoc(task_class) or ""
@@ -372,133 +352,10 @@ class Agent:
             agent.learn('RestoreFaces', module='GFPGAN', upscale=4)
             agent.learn('Chat', module='LlamaCppChat', placement='ray')  # on a Ray cluster (dosaku-ray)
         """
+        from dosaku import learning
+
         self._notice_new_folders()
-        task_spec = self._known_task(task)
-        if hasattr(type(self), task):
-            raise DosakuError(f"The task name {task!r} clashes with the agent's own attribute of that name; rename it.")
-        module_spec = self._choose_module(task_spec, module)
-        self._check_permission(module_spec.kind)
-        task_class = self._task_class(task)
-        module_class = self._module_class(module_spec)
-        self._check_permission(getattr(module_class, "kind", "module"))
-        missing = missing_actions(task_class, module_class)
-        if missing:
-            raise ModuleDoesNotImplementTask(module_spec.name, task, missing)
-        where = self._placement(module_spec, placement)
-        loaded = self._reusable(module_spec.name, kwargs, module_class, where)
-        if loaded is None:
-            if where == LOCAL:
-                self.resources.make_room(module_spec)
-            loaded = self._load(module_spec, module_class, kwargs, where)
-        if where == LOCAL:  # a module placed elsewhere uses that machine's resources, not this one's
-            self.resources.register(loaded.name, loaded.instance, module_spec)
-        if getattr(module_class, "kind", "module") == "service":
-            self.spending.attach(loaded.instance, module_spec.name)
-        actions = required_actions(task_class) + [
-            name for name in optional_actions(task_class) if implements(module_class, name)
-        ]
-        learned = LearnedTask(task, actions, task_class.default_action, loaded.instance, loaded.name, self._wrap_action)
-        previous = self._loaded.get(task)
-        self._learned[task], self._loaded[task] = learned, loaded
-        self.__dict__[task] = learned  # plain attribute lookup: agent.Task costs no __getattr__
-        if previous is not None:
-            self._release_if_unused(previous)
-        log.info("%s learned %s with %s", self.name, task, module_spec.name)
-
-    def _choose_module(self, task_spec: TaskSpec, module: str | None) -> ModuleSpec:
-        task = task_spec.name
-        if module is None:
-            module = self.config.get("DEFAULT_MODULES", task)
-        if module is None and task_spec.default_module in self.registry.modules:
-            module = task_spec.default_module
-        if module is not None:
-            spec = self.registry.module(module)
-            if task not in spec.tasks:
-                others = [m.name for m in self.registry.modules_for(task)]
-                raise ModuleDoesNotImplementTask(spec.name, task, self.api(task), alternatives=others)
-            return spec
-        candidates = self.registry.modules_for(task)
-        if not candidates:
-            raise self._not_installed(task)
-        permitted = [spec for spec in candidates if self.permits(spec.kind)]
-        if not permitted:
-            kind = candidates[0].kind
-            names = ", ".join(spec.name for spec in candidates)
-            switch = "enable_services" if kind == "service" else "enable_executors"
-            raise self._refuse(
-                kind,
-                f"The task {task!r} is only done by {kind}s ({names}), but {kind}s have not been enabled. "
-                f"Make the agent with {switch}=True to allow them.",
-            )
-        return min(permitted, key=lambda spec: KIND_PREFERENCE[spec.kind])
-
-    def _module_class(self, spec: ModuleSpec) -> type:
-        try:
-            return spec.load()
-        except DosakuError:
-            raise
-        except Exception as error:
-            distribution, version = self.registry.source_of(spec.plugin)
-            self._learn_failures.append(failure(spec.plugin, "learn", error, distribution, version))
-            raise ModuleLoadError(
-                f"The module {spec.name!r} could not be imported ({spec.target}): {type(error).__name__}: {error}. "
-                f"Is its distribution ({distribution or spec.plugin}) installed with all its dependencies?"
-            ) from error
-
-    def _placement(self, spec: ModuleSpec, placement: str | None) -> str:
-        """Where ``spec``'s module runs: the argument, else ``[PLACEMENT] <ModuleName>``, else local."""
-        where = placement if placement is not None else self.config.get("PLACEMENT", spec.name)
-        return (where or LOCAL).strip().lower() or LOCAL
-
-    def _reusable(
-        self, name: str, kwargs: dict[str, Any], module_class: type, placement: str = LOCAL
-    ) -> LoadedModule | None:
-        """A module this agent already built, at the same placement, that can do another task too (same arguments,
-        or none given, and the same class: a plugin folder edited since is built anew)."""
-        for loaded in self._loaded.values():
-            same_class = type(loaded.instance) is module_class or not isinstance(loaded.instance, Module)
-            same_place = loaded.placement == placement
-            if loaded.name == name and same_class and same_place and (not kwargs or kwargs == loaded.kwargs):
-                return loaded
-        return None
-
-    def _load(
-        self, spec: ModuleSpec, module_class: type, kwargs: dict[str, Any], placement: str = LOCAL
-    ) -> LoadedModule:
-        try:
-            inspect.signature(module_class).bind(**kwargs)
-        except TypeError as error:
-            raise ModuleLoadError(f"Module {spec.name!r} does not take these arguments: {error}.") from None
-        factory = ModuleFactory(spec, module_class, dict(kwargs))
-        build = factory if placement == LOCAL else functools.partial(self._place, placement, spec, factory)
-        loaded = LoadedModule(spec.name, None, kwargs, spec.shareable, placement)
-        if spec.shareable:
-            from dosaku import shared_modules
-
-            instance = shared_modules.acquire(loaded.shared_key, kwargs, build)
-        else:
-            instance = build()
-        return dataclasses.replace(loaded, instance=instance)
-
-    def _place(self, placement: str, spec: ModuleSpec, factory: Callable[[], Any]) -> Any:
-        """Ask the plugins for a stand-in of the module placed on ``placement`` (``factory()`` builds it there)."""
-        hook = self.plugin_manager.hook.dosaku_placement
-        stand_in = hook(placement=placement, spec=spec, factory=factory, agent=self)
-        if stand_in is None:
-            raise PlacementNotAvailable(placement, spec.name)
-        log.info("%s placed %s on %s", self.name, spec.name, placement)
-        return stand_in
-
-    @staticmethod
-    def _build(spec: ModuleSpec, module_class: type, kwargs: dict[str, Any]) -> Any:
-        try:
-            return module_class(**kwargs)
-        except DosakuError:
-            raise
-        except Exception as error:
-            raise ModuleLoadError(
-                f"The module {spec.name!r} failed to start: {type(error).__name__}: {error}"
-            ) from error
+        learning.learn(self, task, module, placement, kwargs)
 
     def _wrap_action(self, action: str, function: Any) -> Any:
         return self.resources.wrap(action, function)  # the function itself unless the module is managed
@@ -537,24 +394,6 @@ class Agent:
             agent.installable_tasks  # ['RestoreFaces', ...] until dosaku-modules-tencent is installed
         """
         return sorted(task for task in self.catalog.tasks() if not self.registry.modules_for(task))
-
-    def _known_task(self, task: str) -> TaskSpec:
-        try:
-            return self.registry.task(task)
-        except TaskNotFound:
-            if self.catalog.packs_for_task(task):
-                raise self._not_installed(task) from None
-            raise
-
-    def _not_installed(self, task: str) -> ModuleNotInstalled:
-        packs = self.catalog.packs_for_task(task)
-        if not packs:
-            return ModuleNotInstalled(task)
-        return ModuleNotInstalled(
-            task,
-            f"Install a pack that provides it: `dosaku install {task}` ({packs[0].describe()}), "
-            f"or in Python: agent.install({task!r}, confirm=True).",
-        )
 
     def install(
         self,
@@ -639,22 +478,10 @@ class Agent:
         """
         if task not in self._learned:
             raise TaskNotLearned(task, self._learned, self.registry.tasks)
+        from dosaku.learning import release_if_unused
+
         del self._learned[task], self.__dict__[task]
-        self._release_if_unused(self._loaded.pop(task))
-
-    def _release_if_unused(self, loaded: LoadedModule) -> None:
-        if any(other.instance is loaded.instance for other in self._loaded.values()):
-            return
-        if self._resources is not None:
-            self._resources.release(loaded.instance)
-        if loaded.shared:
-            from dosaku import shared_modules
-
-            if not shared_modules.release(loaded.shared_key, loaded.kwargs):
-                return  # other agents still use it
-        unload = getattr(loaded.instance, "unload", None)
-        if callable(unload):
-            unload()
+        release_if_unused(self, self._loaded.pop(task))
 
     # --- agent.TaskName ------------------------------------------------------------------------------------
     def __getattr__(self, name: str) -> LearnedTask:

@@ -15,18 +15,13 @@ from __future__ import annotations
 
 import configparser
 import os
-import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from dosaku import locations
 from dosaku.errors import ConfigError, MissingAPIKey, MissingConfigValue
+from dosaku.locations import ENVIRONMENT_OVERRIDES
 
-#: Environment variables that override one configuration entry each.
-ENVIRONMENT_OVERRIDES: dict[tuple[str, str], str] = {
-    ("API_KEYS", "OPENAI"): "OPENAI_API_KEY",
-    ("API_KEYS", "CLIPDROP"): "CLIPDROP_API_KEY",
-    ("OPENAI", "BASE_URL"): "OPENAI_BASE_URL",
-}
 SECRET_SECTIONS = {"API_KEYS"}
 SECRET_SUFFIXES = ("KEY", "TOKEN", "SECRET", "PASSWORD")
 
@@ -68,35 +63,9 @@ def _environment_variable(section: str, key: str) -> list[str]:
     return names
 
 
-_XDG = {"config": ("XDG_CONFIG_HOME", ".config"), "data": ("XDG_DATA_HOME", ".local/share"),
-        "cache": ("XDG_CACHE_HOME", ".cache")}
-
-
-def platform_dir(kind: str) -> Path:
-    """The user's ``kind`` (config, data or cache) directory for dosaku, as platformdirs defines it.
-
-    On Linux the XDG rules are applied directly (saving platformdirs' import time at every start).
-    """
-    if sys.platform.startswith("linux"):
-        variable, default = _XDG[kind]
-        base = os.environ.get(variable, "").strip()
-        return (Path(base) if base and os.path.isabs(base) else Path.home() / default) / "dosaku"
-    import platformdirs
-
-    return Path(getattr(platformdirs, f"user_{kind}_path")("dosaku"))
-
-
 def default_config_path() -> Path:
     """``$DOSAKU_CONFIG``, else ``config.ini`` in the platform's user config directory for ``dosaku``."""
-    if os.environ.get("DOSAKU_CONFIG"):
-        return Path(os.environ["DOSAKU_CONFIG"]).expanduser()
-    return platform_dir("config") / "config.ini"
-
-
-def _user_dir(variable: str, kind: str) -> Path:
-    if os.environ.get(variable):
-        return Path(os.environ[variable]).expanduser()
-    return platform_dir(kind)
+    return Path(locations.config_file())
 
 
 class ConfigSection(Mapping[str, str]):
@@ -155,12 +124,12 @@ class Config(Mapping[str, ConfigSection]):
     @property
     def data_dir(self) -> Path:
         """Where Dosaku keeps its data (``$DOSAKU_DATA_DIR`` or the user data directory)."""
-        return _user_dir("DOSAKU_DATA_DIR", "data")
+        return Path(locations.user_dir("data"))
 
     @property
     def cache_dir(self) -> Path:
         """Where Dosaku caches downloads such as model weights (``$DOSAKU_CACHE_DIR`` or the user cache dir)."""
-        return _user_dir("DOSAKU_CACHE_DIR", "cache")
+        return Path(locations.user_dir("cache"))
 
     def _file(self) -> configparser.ConfigParser:
         if self._parser is None:

@@ -26,16 +26,16 @@ Plugin directories are user code, so only the configured ones are read::
 """
 from __future__ import annotations
 
-import importlib
-import logging
 import os
 import sys
 import zlib
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-log = logging.getLogger(__name__)
+from dosaku.record import Record
+
+TYPE_CHECKING = False  # the agent checks the plugin folders at every start: this module imports only what it needs
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 #: The pyproject table that makes a folder a Dosaku plugin.
 ENTRY_POINT_GROUP = "dosaku"
@@ -57,6 +57,8 @@ def plugin_directories(config: Any = None) -> list[Path]:
 
         plugin_directories(Config())   # [PosixPath('/home/me/.local/share/dosaku/plugins')]
     """
+    from pathlib import Path
+
     if config is None:
         from dosaku.config import Config
 
@@ -75,14 +77,22 @@ def plugin_directories(config: Any = None) -> list[Path]:
     return unique
 
 
-@dataclass(frozen=True)
-class DirectoryPlugin:
-    """One plugin folder: its project name and version, its entry points and where its code lives."""
+class DirectoryPlugin(Record):
+    """One plugin folder: its project name and version, its entry points and where its code lives.
 
+    Attributes:
+        folder: The plugin folder (a :class:`~pathlib.Path`).
+        distribution: Its project name.
+        version: Its project version.
+        entry_points: ``((name, module), ...)``, sorted.
+        src: Where its code lives (``folder/src`` when there is one, else the folder).
+    """
+
+    __slots__ = ("folder", "distribution", "version", "entry_points", "src")
     folder: Path
     distribution: str
     version: str
-    entry_points: tuple[tuple[str, str], ...]  # (name, module)
+    entry_points: tuple[tuple[str, str], ...]
     src: Path
 
     def signature(self) -> str:
@@ -90,20 +100,21 @@ class DirectoryPlugin:
         return folder_signature(self.folder)
 
 
-def folder_signature(folder: Path) -> str:
+def folder_signature(folder: str | os.PathLike[str]) -> str:
     """A hash of what makes up a plugin folder: ``pyproject.toml`` and every ``*.py`` file (``__pycache__`` and
     hidden folders ignored, so importing the plugin does not change it)."""
+    folder = os.fspath(folder)
     parts = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__" and not d.startswith("."))
         for name in sorted(files):
-            if name.endswith(".py") or (name == "pyproject.toml" and Path(root) == folder):
-                path = Path(root) / name
+            if name.endswith(".py") or (name == "pyproject.toml" and root == folder):
+                path = os.path.join(root, name)
                 try:
-                    stat = path.stat()
+                    stat = os.stat(path)
                 except OSError:
                     continue
-                parts.append(f"{path.relative_to(folder)}:{stat.st_size}:{stat.st_mtime_ns}")
+                parts.append(f"{os.path.relpath(path, folder)}:{stat.st_size}:{stat.st_mtime_ns}")
     return _checksum(parts)
 
 
@@ -114,7 +125,9 @@ def read_folder(folder: Path) -> DirectoryPlugin | None:
         ValueError: the pyproject cannot be read (a broken plugin, recorded by the loader).
     """
     import tomllib
+    from pathlib import Path
 
+    folder = Path(folder)
     pyproject = folder / "pyproject.toml"
     if not pyproject.is_file():
         return None
@@ -138,36 +151,49 @@ def read_folder(folder: Path) -> DirectoryPlugin | None:
     )
 
 
-def plugin_folders(directories: list[Path]) -> list[Path]:
-    """The candidate folders of ``directories``, sorted (hidden and ``_``-prefixed ones skipped)."""
-    folders = []
+def _folder_names(directories: list[Path] | list[str]) -> list[str]:
+    names = []
     for directory in directories:
         try:
-            entries = sorted(directory.iterdir())
+            with os.scandir(directory) as entries:
+                found = sorted(entry.path for entry in entries
+                               if entry.is_dir() and not entry.name.startswith((".", "_")))
         except OSError:
             continue
-        folders += [e for e in entries if e.is_dir() and not e.name.startswith((".", "_"))]
-    return folders
+        names += found
+    return names
 
 
-def directories_signature(directories: list[Path]) -> str:
+def plugin_folders(directories: list[Path]) -> list[Path]:
+    """The candidate folders of ``directories``, sorted (hidden and ``_``-prefixed ones skipped)."""
+    from pathlib import Path
+
+    return [Path(name) for name in _folder_names(directories)]
+
+
+def directories_signature(directories: list[Path] | list[str]) -> str:
     """A cheap hash of the plugin folders in ``directories``: which folders there are (each folder's identity and
     modification time, so a folder replaced or with files added or removed at its top changes it) and each
     ``pyproject.toml``. Edits deeper inside a folder are picked up by :meth:`dosaku.agent.Agent.refresh` (and the
     registry cache checks each plugin module's own file)."""
-    parts = [str(d) for d in directories]
-    for folder in plugin_folders(directories):
-        for path in (folder, folder / "pyproject.toml"):
+    parts = [os.fspath(d) for d in directories]
+    for folder in _folder_names(directories):
+        for path in (folder, os.path.join(folder, "pyproject.toml")):
             try:
-                stat = path.stat()
+                stat = os.stat(path)
                 parts.append(f"{path}:{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}")
             except OSError:
                 parts.append(f"{path}:-")
     return _checksum(parts)
 
 
-def _modules_under(src: Path) -> list[str]:
-    root = str(src.resolve()) + os.sep
+def activated(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is the code directory of a plugin folder this process activated (put on ``sys.path``)."""
+    return bool(_imported) and os.path.realpath(path) in _imported
+
+
+def _modules_under(src: str) -> list[str]:
+    root = os.path.realpath(src) + os.sep
     names = []
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
@@ -179,27 +205,40 @@ def _modules_under(src: Path) -> list[str]:
 def activate(plugin: DirectoryPlugin, invalidate: bool = True) -> None:
     """Make ``plugin``'s code importable: its ``src`` on ``sys.path`` (at the end), and modules imported from an
     older version of the folder forgotten so the next import reads the new files."""
-    src = str(plugin.src.resolve())
-    signature = plugin.signature()
+    activate_folder(plugin.folder, plugin.src, invalidate)
+
+
+def activate_folder(folder: str | os.PathLike[str], src: str | os.PathLike[str], invalidate: bool = True) -> None:
+    """:func:`activate` for a plugin folder known by its paths (e.g. from the registry cache): ``src`` holds its
+    code."""
+    src = os.path.realpath(src)
+    signature = folder_signature(folder)
     previous = _imported.get(src)
     if previous is not None and previous != signature:
+        import logging
         import shutil
 
-        for name in _modules_under(plugin.src):
+        for name in _modules_under(src):
             del sys.modules[name]
-        for cache in plugin.src.rglob("__pycache__"):  # a same-size rewrite within a second would look current
-            shutil.rmtree(cache, ignore_errors=True)
-        log.info("plugin folder %s changed: its modules will be imported afresh", plugin.folder)
+        for root, dirs, _ in os.walk(src):  # a same-size rewrite within a second would look current
+            if "__pycache__" in dirs:
+                dirs.remove("__pycache__")
+                shutil.rmtree(os.path.join(root, "__pycache__"), ignore_errors=True)
+        logging.getLogger(__name__).info("plugin folder %s changed: its modules will be imported afresh", folder)
     _imported[src] = signature
     if src not in sys.path:
         sys.path.append(src)
     if invalidate:
+        import importlib
+
         importlib.invalidate_caches()
 
 
 def import_plugin(plugin: DirectoryPlugin, module_name: str) -> Any:
     """Import one of ``plugin``'s entry-point modules, refusing one that resolves outside its folder (a package
     name that clashes with an installed one)."""
+    import importlib
+
     module = importlib.import_module(module_name)
     file = getattr(module, "__file__", None)
     root = str(plugin.src.resolve()) + os.sep

@@ -47,7 +47,7 @@ def dosaku_placement(placement: str, spec: Any, factory: Callable[[], Any], agen
     Called when a task is learned with ``placement`` other than ``'local'`` (argument or config
     ``[PLACEMENT] <ModuleName> = <placement>``). Return an object standing in for the module (its actions are
     called as the module's would be), or None if this plugin does not handle ``placement``. ``factory()``
-    builds the module where it is called: a :class:`dosaku.agent.ModuleFactory` (``.spec``, ``.module_class``,
+    builds the module where it is called: a :class:`dosaku.learning.ModuleFactory` (``.spec``, ``.module_class``,
     ``.kwargs``), picklable, so it can be sent to another process or machine.
 
     The agent has already checked its permissions (a service still needs ``enable_services``) and the module's

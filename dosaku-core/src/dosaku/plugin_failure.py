@@ -1,18 +1,14 @@
-"""A plugin that could not be used, and why (kept apart from pluggy so reading a cached registry needs no pluggy)."""
+"""A plugin that could not be used, and why (kept apart from pluggy, and light, so reading a cached registry needs
+neither pluggy nor anything else it does not use)."""
 from __future__ import annotations
 
-import logging
 import os
-import traceback
-from dataclasses import dataclass
 
 from dosaku.errors import PluginError
+from dosaku.record import Record
 
-log = logging.getLogger("dosaku.plugins")
 
-
-@dataclass(frozen=True)
-class PluginFailure:
+class PluginFailure(Record):
     """A plugin that could not be used, and why.
 
     Attributes:
@@ -24,12 +20,14 @@ class PluginFailure:
         traceback: The formatted traceback.
     """
 
+    __slots__ = ("plugin", "distribution", "version", "phase", "error", "traceback")
+    _DEFAULTS = {"traceback": ""}
     plugin: str
     distribution: str
     version: str
     phase: str
     error: str
-    traceback: str = ""
+    traceback: str
 
     def __str__(self) -> str:
         source = f" ({self.distribution} {self.version})" if self.distribution else ""
@@ -43,6 +41,8 @@ def strict() -> bool:
 
 def failure(plugin: str, phase: str, error: BaseException, distribution: str = "", version: str = "") -> PluginFailure:
     """Record ``error`` as a :class:`PluginFailure` (or raise it in strict mode)."""
+    import logging
+    import traceback
     record = PluginFailure(
         plugin=plugin,
         distribution=distribution,
@@ -53,5 +53,5 @@ def failure(plugin: str, phase: str, error: BaseException, distribution: str = "
     )
     if strict():
         raise PluginError(str(record)) from error
-    log.warning("%s", record)
+    logging.getLogger("dosaku.plugins").warning("%s", record)
     return record

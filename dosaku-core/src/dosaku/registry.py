@@ -1,21 +1,23 @@
 """What the installed plugins make learnable: task and module specs collected through the hooks."""
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Iterable
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
-
 from dosaku.errors import ModuleNotFound, TaskNotFound
-from dosaku.plugin_failure import PluginFailure, failure
 from dosaku.spec import ModuleSpec, TaskSpec
-from dosaku.task import is_task
 
+TYPE_CHECKING = False  # the agent's start-up path reads a Registry: it imports nothing it does not need
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
+
+    from dosaku.plugin_failure import PluginFailure
     from dosaku.plugins import PluginManager
 
 
 def _as_task_spec(item: Any) -> TaskSpec:
+    import inspect
+
+    from dosaku.task import is_task
+
     if isinstance(item, TaskSpec):
         return item
     if is_task(item):
@@ -68,6 +70,8 @@ class Registry:
         convert: Callable[[Any], Any],
         into: dict[str, Any],
     ) -> None:
+        from dosaku.plugin_failure import failure
+
         hook = getattr(manager.hook, hook_name)
         for impl in hook.get_hookimpls():  # registration order
             plugin_name = impl.plugin_name
@@ -90,7 +94,7 @@ class Registry:
 
     @staticmethod
     def _add(items: Iterable[Any], into: dict[str, Any], plugin: str) -> None:
-        items = [replace(item, plugin=plugin) for item in items]
+        items = [item.replace(plugin=plugin) for item in items]
         for item in items:  # all or nothing: a duplicate undoes the plugin's whole registration
             if item.name in into:
                 raise ValueError(f"{item.name!r} is already registered by plugin {into[item.name].plugin!r}")

@@ -1,37 +1,42 @@
 """A cache of what the installed plugins register, so an agent can list and learn tasks without importing pluggy
 or any plugin when nothing changed.
 
-The cache (``registry.json`` in the user cache directory) is keyed by a fingerprint of everything that can change
-what plugins register: Dosaku's version, the interpreter, the distributions installed in every ``sys.path`` entry
-(their ``.dist-info``/``.egg-info`` folders, with the times they were installed), the ``DOSAKU_*`` and key
-environment variables (checksummed, never stored), and the config file's modification time. Each plugin's own
-source file is checked too, so editing a plugin under development invalidates it, and so does adding, removing or
-replacing a folder in the user's plugin directories (:mod:`dosaku.directory_plugins`). ``DOSAKU_NO_REGISTRY_CACHE=1``
-turns it off; strict plugin mode and in-process plugin managers never use it.
+The cache (``registry.marshal`` in the user cache directory) is keyed by a fingerprint of everything that can
+change what plugins register: Dosaku's version, the interpreter, the distributions installed in every ``sys.path``
+entry (their ``.dist-info``/``.egg-info`` folders, with the times they were installed), the ``DOSAKU_*`` and key
+environment variables (checksummed, never stored), and the config file's size and modification time. Each plugin's
+own source file is checked too, so editing a plugin under development invalidates it, and so does adding, removing
+or replacing a folder in the user's plugin directories (:mod:`dosaku.directory_plugins`), which the cache records as
+they were configured when it was written. ``DOSAKU_NO_REGISTRY_CACHE=1`` turns it off; strict plugin mode and
+in-process plugin managers never use it.
+
+Reading it is the agent's whole start-up, so this module imports only what that needs: :mod:`marshal` (no
+:mod:`json`), :mod:`zlib` (no :mod:`hashlib`), plain path strings (no :mod:`pathlib`), and no config parser (the
+config file is parsed only when the cache cannot be used). ``benchmarks/bench_core.py`` measures it.
 """
 from __future__ import annotations
 
-import importlib
-import json
-import logging
+import marshal
 import os
 import sys
 import zlib
-from collections.abc import Callable
-from dataclasses import asdict
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from dosaku.config import ENVIRONMENT_OVERRIDES, Config
-from dosaku.plugin_failure import PluginFailure, strict
+from dosaku import __version__, locations
+from dosaku.directory_plugins import activate_folder, activated, directories_signature
+from dosaku.plugin_failure import strict
 from dosaku.registry import Registry
 from dosaku.spec import ModuleSpec, TaskSpec
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from dosaku.config import Config
     from dosaku.plugins import PluginManager
 
-log = logging.getLogger(__name__)
-FORMAT = 1
+FORMAT = 2
+FILE_NAME = "registry.marshal"
 
 
 def enabled() -> bool:
@@ -39,7 +44,7 @@ def enabled() -> bool:
     return not strict() and os.environ.get("DOSAKU_NO_REGISTRY_CACHE", "") in ("", "0")
 
 
-def _mtime(path: str | os.PathLike[str]) -> int:
+def _mtime(path: str) -> int:
     try:
         return os.stat(path).st_mtime_ns
     except OSError:
@@ -57,25 +62,26 @@ def _distributions(entry: str) -> str:
     return f"{entry}={','.join(names)}"
 
 
-def fingerprint(config: Config) -> str:
-    """A hash of everything that can change what the installed plugins register."""
-    from dosaku import __version__
-    from dosaku.directory_plugins import directories_signature, plugin_directories
-
-    directories = plugin_directories(config)
-    roots = tuple(str(d.resolve()) + os.sep for d in directories)
+def fingerprint(config_file: str | os.PathLike[str]) -> str:
+    """A hash of everything, but the plugin folders, that can change what the installed plugins register."""
+    config_file = os.fspath(config_file)
     parts = [str(FORMAT), __version__, sys.executable, sys.version]
-    parts += [_distributions(entry) for entry in sys.path if not os.path.realpath(entry).startswith(roots)]
-    parts.append(f"plugin folders={directories_signature(directories)}")
-    variables = {name for name in os.environ if name.startswith("DOSAKU_")} | set(ENVIRONMENT_OVERRIDES.values())
+    parts += [_distributions(entry) for entry in sys.path if not activated(entry)]
+    variables = {name for name in os.environ if name.startswith("DOSAKU_")}
+    variables |= set(locations.ENVIRONMENT_OVERRIDES.values())
     parts += [f"{name}={os.environ.get(name, '')}" for name in sorted(variables)]
-    parts.append(f"{config.path}={_mtime(config.path)}")
+    try:
+        stat = os.stat(config_file)
+        parts.append(f"{config_file}={stat.st_size}:{stat.st_mtime_ns}")
+    except OSError:
+        parts.append(f"{config_file}=-")
     data = "\n".join(parts).encode()
     return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"  # zlib: hashlib's OpenSSL load costs ~7 ms a start
 
 
-def cache_path(config: Config) -> Path:
-    return config.cache_dir / "registry.json"
+def cache_path() -> str:
+    """Where the cache lives: ``registry.marshal`` in the user cache directory."""
+    return os.path.join(locations.user_dir("cache"), FILE_NAME)
 
 
 def _plugin_files(manager: PluginManager) -> dict[str, int]:
@@ -87,54 +93,75 @@ def _plugin_files(manager: PluginManager) -> dict[str, int]:
     return files
 
 
-def _dump(registry: Registry, key: str, files: dict[str, int]) -> dict[str, Any]:
-    def spec(item: TaskSpec | ModuleSpec) -> dict[str, Any]:
-        return asdict(item)
+def _fields(item: Any) -> tuple[Any, ...]:
+    return tuple(getattr(item, name) for name in item.__slots__)
 
+
+def _dump(registry: Registry, key: str, directories: list[str], signature: str, manager: PluginManager
+          ) -> dict[str, Any]:
+    from dosaku.directory_plugins import discover
+
+    folders = [(os.fspath(plugin.folder), os.fspath(plugin.src)) for plugin in discover(directories)[0]]
     return {
+        "format": FORMAT,
         "fingerprint": key,
-        "files": files,
-        "tasks": [spec(item) for item in registry.tasks.values()],
-        "modules": [spec(item) for item in registry.modules.values()],
-        "failures": [asdict(item) for item in registry.failures],
+        "directories": directories,
+        "folders_signature": signature,
+        "folders": folders,
+        "files": _plugin_files(manager),
+        "tasks": [_fields(item) for item in registry.tasks.values()],
+        "modules": [_fields(item) for item in registry.modules.values()],
+        "failures": [_fields(item) for item in registry.failures],
         "sources": registry.sources,
     }
 
 
 def _load(data: dict[str, Any]) -> Registry:
     registry = Registry()
-    for item in data["tasks"]:
-        registry.tasks[item["name"]] = TaskSpec(**item)
-    for item in data["modules"]:
-        registry.modules[item["name"]] = ModuleSpec(**{**item, "tasks": tuple(item["tasks"])})
-    registry.failures = [PluginFailure(**item) for item in data["failures"]]
+    for fields in data["tasks"]:
+        spec = TaskSpec(*fields)
+        registry.tasks[spec.name] = spec
+    for fields in data["modules"]:
+        module = ModuleSpec(*fields)
+        registry.modules[module.name] = module
+    if data["failures"]:
+        from dosaku.plugin_failure import PluginFailure
+
+        registry.failures = [PluginFailure(*fields) for fields in data["failures"]]
     registry.sources = {name: tuple(source) for name, source in data["sources"].items()}  # type: ignore[misc]
     return registry
 
 
-def _read(path: Path, key: str) -> Registry | None:
+def _read(path: str, key: str) -> dict[str, Any] | None:
+    """The cache's contents when it is current for ``key``, else None."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        with open(path, "rb") as file:
+            data = marshal.load(file)
+    except (OSError, EOFError, ValueError, TypeError):
         return None
-    if data.get("fingerprint") != key:
-        return None
-    if any(_mtime(file) != mtime for file, mtime in data.get("files", {}).items()):
+    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("fingerprint") != key:
         return None
     try:
-        return _load(data)
-    except (KeyError, TypeError, ValueError):
+        if any(_mtime(file) != mtime for file, mtime in data["files"].items()):
+            return None
+        if directories_signature(data["directories"]) != data["folders_signature"]:
+            return None
+    except (KeyError, AttributeError, TypeError):
         return None
+    return data
 
 
-def _write(path: Path, data: dict[str, Any]) -> None:
+def _write(path: str, data: dict[str, Any]) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(data), encoding="utf-8")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        temporary = f"{path}.{os.getpid()}.tmp"
+        with open(temporary, "wb") as file:
+            marshal.dump(data, file)
         os.replace(temporary, path)
-    except OSError as error:  # a read-only home must not break the agent
-        log.debug("could not write the registry cache %s: %s", path, error)
+    except (OSError, ValueError) as error:  # a read-only home must not break the agent
+        import logging
+
+        logging.getLogger(__name__).debug("could not write the registry cache %s: %s", path, error)
 
 
 def _cacheable(registry: Registry) -> bool:
@@ -142,33 +169,44 @@ def _cacheable(registry: Registry) -> bool:
     return all(isinstance(spec.target, str) for spec in specs)
 
 
-def _activate_folders(config: Config) -> None:
-    """Make the user's plugin folders importable (the cached specs name targets inside them)."""
-    from dosaku.directory_plugins import activate, discover, plugin_directories
-
-    plugins = discover(plugin_directories(config))[0]
-    for plugin in plugins:
-        activate(plugin, invalidate=False)
-    if plugins:
-        importlib.invalidate_caches()
-
-
-def load_registry(config: Config, build_manager: Callable[[], PluginManager]) -> Registry:
-    """The registry of the installed plugins: from the cache when it is current, else collected (and cached).
+def load_registry(
+    config_file: str, config: Callable[[], Config], build_manager: Callable[[], PluginManager]
+) -> tuple[Registry, list[str], str]:
+    """The registry of the installed plugins, from the cache when it is current, else collected (and cached); the
+    plugin directories it covers, and their :func:`~dosaku.directory_plugins.directories_signature` at the time.
 
     Args:
-        config: The configuration passed to the plugins' hooks.
+        config_file: The config file in use (its size and modification time are part of the fingerprint).
+        config: Gives the configuration, asked only when the cache cannot be used (it parses the file).
         build_manager: Makes the plugin manager, called only when the cache cannot be used.
+
+    Example::
+
+        registry, directories, signature = load_registry(locations.config_file(), Config, plugin_manager)
     """
-    if not enabled():
-        return Registry.collect(build_manager(), config)
-    key, path = fingerprint(config), cache_path(config)
-    registry = _read(path, key)
-    if registry is not None:
-        _activate_folders(config)
-        return registry
+    use_cache = enabled()
+    key, path = (fingerprint(config_file), cache_path()) if use_cache else ("", "")
+    if use_cache:
+        data = _read(path, key)
+        if data is not None:
+            try:
+                registry = _load(data)
+            except (KeyError, AttributeError, TypeError, ValueError):
+                pass  # written by an incompatible version: collect anew
+            else:
+                for folder, src in data["folders"]:  # the cached specs name targets inside them
+                    activate_folder(folder, src, invalidate=False)
+                if data["folders"]:
+                    import importlib
+
+                    importlib.invalidate_caches()
+                return registry, list(data["directories"]), data["folders_signature"]
+    from dosaku.directory_plugins import plugin_directories
+
+    directories = [os.fspath(directory) for directory in plugin_directories(config())]
+    signature = directories_signature(directories)  # before collecting: a folder added meanwhile is seen next time
     manager = build_manager()
-    registry = Registry.collect(manager, config)
-    if _cacheable(registry):
-        _write(path, _dump(registry, key, _plugin_files(manager)))
-    return registry
+    registry = Registry.collect(manager, config())
+    if use_cache and _cacheable(registry):
+        _write(path, _dump(registry, key, directories, signature, manager))
+    return registry, directories, signature

@@ -1,11 +1,16 @@
-"""What plugins register: cheap, lazy descriptions of tasks and modules (nothing heavy is imported)."""
+"""What plugins register: cheap, lazy descriptions of tasks and modules (nothing heavy is imported).
+
+The specs are records (:mod:`dosaku.record`), not dataclasses, because every agent start reads them from the
+registry cache.
+"""
 from __future__ import annotations
 
-import importlib
-from dataclasses import dataclass, field
-from typing import Any
-
 from dosaku.errors import ModuleLoadError
+from dosaku.record import Record
+
+TYPE_CHECKING = False  # typing's import would cost every start milliseconds
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def import_target(target: str | type) -> Any:
@@ -15,6 +20,8 @@ def import_target(target: str | type) -> Any:
     module_name, _, attr = target.partition(":")
     if not module_name or not attr:
         raise ModuleLoadError(f"Bad target {target!r}: expected 'package.module:Attribute'.")
+    import importlib
+
     module = importlib.import_module(module_name)
     try:
         value = module
@@ -25,8 +32,7 @@ def import_target(target: str | type) -> Any:
         raise ModuleLoadError(f"{module_name!r} has no attribute {attr!r} (target {target!r}).") from error
 
 
-@dataclass(frozen=True)
-class TaskSpec:
+class TaskSpec(Record):
     """A task a plugin makes learnable.
 
     Args:
@@ -40,19 +46,25 @@ class TaskSpec:
         TaskSpec('Chat', target='dosaku.tasks.chat:Chat', default_module='EchoBot')
     """
 
+    __slots__ = ("name", "target", "summary", "default_module", "plugin")
+    _UNCOMPARED = ("plugin",)  # which plugin registered it is set by the registry
     name: str
     target: str | type
-    summary: str = ""
-    default_module: str | None = None
-    plugin: str = field(default="", compare=False)
+    summary: str
+    default_module: str | None
+    plugin: str
+
+    def __init__(
+        self, name: str, target: str | type, summary: str = "", default_module: str | None = None, plugin: str = ""
+    ):
+        super().__init__(name, target, summary, default_module, plugin)
 
     def load(self) -> type:
         """Import and return the task spec class."""
         return import_target(self.target)
 
 
-@dataclass(frozen=True)
-class ModuleSpec:
+class ModuleSpec(Record):
     """A module a plugin makes learnable, described without importing it.
 
     Args:
@@ -75,24 +87,42 @@ class ModuleSpec:
                    device='auto', memory_mb=1500, summary='Face restoration with Tencent GFPGAN.')
     """
 
+    __slots__ = ("name", "tasks", "target", "kind", "priority", "needs_key", "key_env_var", "device", "memory_mb",
+                 "shareable", "summary", "plugin")
+    _UNCOMPARED = ("plugin",)
     name: str
     tasks: tuple[str, ...]
     target: str | type
-    kind: str = "module"
-    priority: int = 0
-    needs_key: str | None = None
-    key_env_var: str | None = None
-    device: str = "cpu"
-    memory_mb: int | None = None
-    shareable: bool = False
-    summary: str = ""
-    plugin: str = field(default="", compare=False)
+    kind: str
+    priority: int
+    needs_key: str | None
+    key_env_var: str | None
+    device: str
+    memory_mb: int | None
+    shareable: bool
+    summary: str
+    plugin: str
 
-    def __post_init__(self) -> None:
-        if isinstance(self.tasks, str):
-            object.__setattr__(self, "tasks", (self.tasks,))
-        if self.kind not in ("module", "service", "executor"):
-            raise ValueError(f"ModuleSpec {self.name!r}: kind must be module, service or executor, not {self.kind!r}")
+    def __init__(
+        self,
+        name: str,
+        tasks: tuple[str, ...] | list[str] | str,
+        target: str | type,
+        kind: str = "module",
+        priority: int = 0,
+        needs_key: str | None = None,
+        key_env_var: str | None = None,
+        device: str = "cpu",
+        memory_mb: int | None = None,
+        shareable: bool = False,
+        summary: str = "",
+        plugin: str = "",
+    ):
+        if kind not in ("module", "service", "executor"):
+            raise ValueError(f"ModuleSpec {name!r}: kind must be module, service or executor, not {kind!r}")
+        tasks = (tasks,) if isinstance(tasks, str) else tuple(tasks)
+        super().__init__(name, tasks, target, kind, priority, needs_key, key_env_var, device, memory_mb, shareable,
+                         summary, plugin)
 
     def load(self) -> type:
         """Import and return the module class."""

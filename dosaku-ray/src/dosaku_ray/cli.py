@@ -57,7 +57,7 @@ def status() -> None:
 def deploy(module: str, replicas: int) -> None:
     """Deploy a shareable (stateless) MODULE with its default arguments; agents that learn it with
     placement='ray' use this deployment. It stays until removed (`serve delete dosaku-MODULE`)."""
-    from dosaku.agent import ModuleFactory
+    from dosaku.learning import ModuleFactory
     from dosaku.cli import cli_agent
 
     from dosaku_ray.cluster import ensure_serve

@@ -161,8 +161,10 @@ class Toolbox:
         if task in self.agent._learned:
             step.summary = f"{task} is already learned; its tools are available."
             return
-        spec = self.agent._known_task(task)
-        step.kind = self.agent._choose_module(spec, None).kind  # refuses here what the agent may not use
+        from dosaku.learning import choose_module, known_task
+
+        spec = known_task(self.agent, task)
+        step.kind = choose_module(self.agent, spec, None).kind  # refuses here what the agent may not use
         if not self.agent.permits(step.kind):
             raise self.agent._refuse(step.kind)
         self._ask(step)
