@@ -15,7 +15,7 @@ from dosaku import Agent
 from dosaku.config import Config
 from dosaku.directory_plugins import plugin_directories
 from dosaku.errors import TaskNotFound
-from dosaku.registry_cache import cache_path, fingerprint
+from dosaku.registry_cache import is_current
 
 _ids = itertools.count()
 
@@ -214,11 +214,11 @@ def test_in_process_plugin_managers_load_only_the_folders_they_are_given(plugins
 
 
 def test_the_registry_cache_notices_new_and_edited_folders(plugins_dir):
-    config = Config()
+    config_file = Config().path
     assert Agent().learnable_tasks  # writes the cache
-    key = fingerprint(config)
+    assert is_current(config_file)
     folder, task = write_plugin(plugins_dir)
-    assert fingerprint(config) != key
+    assert not is_current(config_file)
     agent = Agent()
     assert task in agent.learnable_tasks
     cached = Agent()
@@ -226,14 +226,15 @@ def test_the_registry_cache_notices_new_and_edited_folders(plugins_dir):
     plugin = next(folder.glob("src/*/plugin.py"))
     plugin.write_text(plugin.read_text().replace(f'TaskSpec("{task}"', f'TaskSpec("{task}Renamed"'))
     os.utime(plugin, ns=(1, 1))  # whatever the clock's resolution, the file changed
+    assert not is_current(config_file)
     edited = Agent()
     assert f"{task}Renamed" in edited.learnable_tasks and edited._plugin_manager is not None  # the cache was stale
+    assert is_current(config_file)
     pyproject = folder / "pyproject.toml"
-    key = fingerprint(config)
     pyproject.write_text(pyproject.read_text().replace('version = "0.1.0"', 'version = "0.2.0"'))
-    assert fingerprint(config) != key
+    assert not is_current(config_file)
     assert Agent().learnable_tasks
-    assert json.loads(cache_path(config).read_text())["fingerprint"] == fingerprint(config)
+    assert is_current(config_file)
 
 
 def test_a_cached_registry_can_learn_a_folder_task_in_a_fresh_process(plugins_dir):

@@ -41,7 +41,7 @@ def test_listing_learnable_tasks_imports_no_implementation(tmp_path):
         assert "Chat" in result["tasks"]
         assert result["targets"] == [], f"module targets were imported: {result['targets']}"
         written = [str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*") if path.is_file()]
-        assert written == ["cache/dosaku/registry.json"]  # the only file: the registry cache
+        assert written == ["cache/dosaku/registry.marshal"]  # the only file: the registry cache
 
 
 def test_cached_registry_needs_no_pluggy_and_no_plugin(tmp_path):
@@ -51,3 +51,19 @@ def test_cached_registry_needs_no_pluggy_and_no_plugin(tmp_path):
     first, second = run_isolated(code, tmp_path), run_isolated(code, tmp_path)
     assert first["pluggy"] is True and second["pluggy"] is False
     assert second["plugins"] == [] and second["tasks"] == first["tasks"]
+
+
+def test_a_cached_start_imports_nothing_but_dosakus_own_start_up_modules(tmp_path):
+    """The start-up path stays lean: with the registry cache current, making an agent and listing what it can learn
+    imports no standard-library module Python did not already load (typing, logging, dataclasses, pathlib, json...
+    each cost milliseconds; ``benchmarks/bench_core.py`` measures the start itself)."""
+    code = ("import sys\nbefore = set(sys.modules)\nimport dosaku\nagent = dosaku.Agent()\n"
+            "tasks = agent.learnable_tasks\nnew = sorted(set(sys.modules) - before)\n"
+            "import json\nprint(json.dumps({'new': new, 'tasks': tasks}))")
+    first, second = run_isolated(code, tmp_path), run_isolated(code, tmp_path)
+    assert "pluggy" in first["new"]  # the first start collects the plugins
+    foreign = [name for name in second["new"] if name.split(".")[0] not in ("dosaku", "__future__", "zlib")]
+    assert foreign == [], f"a cached start imported {foreign}"
+    assert second["tasks"] == first["tasks"] and "Chat" in second["tasks"]
+    assert {"dosaku.agent", "dosaku.registry_cache"} <= set(second["new"])
+    assert "dosaku.config" not in second["new"] and "dosaku.learning" not in second["new"]

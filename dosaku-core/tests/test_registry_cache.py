@@ -1,44 +1,75 @@
 """The registry cache: used when current, invalidated by anything that changes what plugins register."""
 from __future__ import annotations
 
-import json
+import marshal
 import sys
+from pathlib import Path
 
 from dosaku import Agent
 from dosaku.config import Config
-from dosaku.registry_cache import cache_path, fingerprint
+from dosaku.registry_cache import cache_path, fingerprint, is_current
+
+
+def read_cache() -> dict:
+    return marshal.loads(Path(cache_path()).read_bytes())
 
 
 def test_written_then_used(dosaku_home):
     first = Agent()
     tasks = first.learnable_tasks
-    path = cache_path(first.config)
-    assert path.is_file()
-    data = json.loads(path.read_text())
-    assert data["fingerprint"] == fingerprint(first.config)
+    assert Path(cache_path()) == dosaku_home / "cache" / "registry.marshal"
+    assert read_cache()["fingerprint"] == fingerprint(first.config.path)
+    assert is_current(first.config.path)
     second = Agent()
     assert second.learnable_tasks == tasks
     assert second._plugin_manager is None  # served from the cache: no plugin manager was built
+    assert second._config is None  # ... and the config file was not even parsed
     second.learn("Chat")
     assert second.Chat("hi").startswith("Hi, I'm EchoBot.")
 
 
+def test_an_agent_given_a_config_uses_the_cache_for_its_file(dosaku_home, tmp_path):
+    other = Config(tmp_path / "other.ini")
+    tasks = Agent(config=other).learnable_tasks
+    assert is_current(other.path) and not is_current(Config().path)
+    cached = Agent(config=other)
+    assert cached.learnable_tasks == tasks and cached._plugin_manager is None
+
+
+def test_specs_survive_the_cache(dosaku_home):
+    collected = Agent().registry
+    cached = Agent().registry
+    assert cached.tasks == collected.tasks and cached.modules == collected.modules
+    assert [spec.plugin for spec in cached.modules.values()] == [spec.plugin for spec in collected.modules.values()]
+    assert cached.sources == collected.sources
+
+
 def test_plugin_failures_survive_the_cache(dosaku_home):
-    before = [(f.plugin, f.phase, f.error) for f in Agent().plugin_errors]
+    before = Agent().plugin_errors
     cached = Agent()
-    assert [(f.plugin, f.phase, f.error) for f in cached.plugin_errors] == before
+    assert cached.plugin_errors == before and cached.plugin_errors  # the broken test plugin is installed
     assert cached._plugin_manager is None
 
 
 def test_environment_and_config_change_the_fingerprint(dosaku_home, monkeypatch):
     config = Config()
-    base = fingerprint(config)
+    base = fingerprint(config.path)
     monkeypatch.setenv("DOSAKU_BLOCK_PLUGINS", "example")
-    assert fingerprint(config) != base
+    assert fingerprint(config.path) != base
     monkeypatch.delenv("DOSAKU_BLOCK_PLUGINS")
-    assert fingerprint(config) == base
+    assert fingerprint(config.path) == base
     config.set("DEFAULT_MODULES", "Chat", "EchoBot")
-    assert fingerprint(config) != base
+    assert fingerprint(config.path) != base
+
+
+def test_a_config_edit_that_moves_the_plugin_directories_is_seen(dosaku_home, tmp_path):
+    Agent().learnable_tasks
+    moved = tmp_path / "elsewhere"
+    Config().set("PLUGINS", "DIRECTORIES", str(moved))
+    agent = Agent()
+    agent.learnable_tasks
+    assert [str(d) for d in agent._plugin_directories()] == [str(moved)] and agent._plugin_manager is not None
+    assert read_cache()["directories"] == [str(moved)]
 
 
 def test_an_install_changes_the_fingerprint(dosaku_home, tmp_path, monkeypatch):
@@ -46,37 +77,47 @@ def test_an_install_changes_the_fingerprint(dosaku_home, tmp_path, monkeypatch):
     site.mkdir()
     monkeypatch.setattr(sys, "path", [*sys.path, str(site)])
     config = Config()
-    before = fingerprint(config)
+    before = fingerprint(config.path)
     (site / "unrelated_file.txt").write_text("not a distribution")
-    assert fingerprint(config) == before
+    assert fingerprint(config.path) == before
     (site / "new_plugin-1.0.dist-info").mkdir()
-    assert fingerprint(config) != before
+    assert fingerprint(config.path) != before
 
 
 def test_edited_plugin_file_invalidates(dosaku_home):
     Agent().learnable_tasks
-    path = cache_path(Config())
-    data = json.loads(path.read_text())
+    data = read_cache()
     plugin_file = next(file for file in data["files"] if file.endswith("default_plugins/core.py"))
     data["files"][plugin_file] -= 1  # as if the file changed since
-    path.write_text(json.dumps(data))
+    Path(cache_path()).write_bytes(marshal.dumps(data))
+    assert not is_current(Config().path)
     agent = Agent()
     agent.learnable_tasks
     assert agent._plugin_manager is not None  # collected anew
 
 
-def test_corrupt_cache_is_ignored_and_rewritten(dosaku_home):
-    path = cache_path(Config())
+def test_corrupt_or_foreign_cache_is_ignored_and_rewritten(dosaku_home):
+    path = Path(cache_path())
     path.parent.mkdir(parents=True)
-    path.write_text("{not json")
-    assert "Chat" in Agent().learnable_tasks
-    assert json.loads(path.read_text())["fingerprint"]
+    for content in (b"{not marshal", marshal.dumps([1, 2]), marshal.dumps({"format": 1, "fingerprint": "x"})):
+        path.write_bytes(content)
+        assert "Chat" in Agent().learnable_tasks
+        assert is_current(Config().path)
+
+
+def test_a_cache_with_a_bad_record_is_collected_anew(dosaku_home):
+    Agent().learnable_tasks
+    data = read_cache()
+    data["modules"][0] = ("NoTasks",)  # as written by an incompatible version
+    Path(cache_path()).write_bytes(marshal.dumps(data))
+    agent = Agent()
+    assert "Chat" in agent.learnable_tasks and agent._plugin_manager is not None
 
 
 def test_cache_can_be_turned_off(dosaku_home, monkeypatch):
     monkeypatch.setenv("DOSAKU_NO_REGISTRY_CACHE", "1")
     assert "Chat" in Agent().learnable_tasks
-    assert not cache_path(Config()).exists()
+    assert not Path(cache_path()).exists()
 
 
 def test_refresh_rebuilds_from_the_plugins(dosaku_home):

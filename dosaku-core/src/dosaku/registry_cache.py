@@ -151,6 +151,16 @@ def _read(path: str, key: str) -> dict[str, Any] | None:
     return data
 
 
+def is_current(config_file: str | os.PathLike[str]) -> bool:
+    """Whether the cache is there and current (the next agent start would use it).
+
+    Example::
+
+        is_current(Config().path)   # False right after `pip install` of a plugin
+    """
+    return _read(cache_path(), fingerprint(config_file)) is not None
+
+
 def _write(path: str, data: dict[str, Any]) -> None:
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
