@@ -3,7 +3,6 @@ refresh (and by the agent on its own), and invalidating the registry cache."""
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import subprocess
 import sys

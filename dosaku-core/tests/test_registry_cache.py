@@ -7,17 +7,21 @@ from pathlib import Path
 
 from dosaku import Agent
 from dosaku.config import Config
-from dosaku.registry_cache import cache_path, fingerprint, is_current
+from dosaku.registry_cache import KEEP, cache_path, fingerprint, is_current
+
+
+def current_path() -> Path:
+    return Path(cache_path(fingerprint(Config().path)))
 
 
 def read_cache() -> dict:
-    return marshal.loads(Path(cache_path()).read_bytes())
+    return marshal.loads(current_path().read_bytes())
 
 
 def test_written_then_used(dosaku_home):
     first = Agent()
     tasks = first.learnable_tasks
-    assert Path(cache_path()) == dosaku_home / "cache" / "registry.marshal"
+    assert current_path().parent == dosaku_home / "cache" / "registry"
     assert read_cache()["fingerprint"] == fingerprint(first.config.path)
     assert is_current(first.config.path)
     second = Agent()
@@ -34,6 +38,16 @@ def test_an_agent_given_a_config_uses_the_cache_for_its_file(dosaku_home, tmp_pa
     assert is_current(other.path) and not is_current(Config().path)
     cached = Agent(config=other)
     assert cached.learnable_tasks == tasks and cached._plugin_manager is None
+    Agent().learnable_tasks
+    assert is_current(other.path) and is_current(Config().path)  # one file each: switching back and forth hits
+
+
+def test_only_the_most_recent_cache_files_are_kept(dosaku_home, tmp_path, monkeypatch):
+    for index in range(KEEP + 3):
+        Agent(config=Config(tmp_path / f"config{index}.ini")).learnable_tasks
+    files = sorted(current_path().parent.iterdir())
+    assert len(files) == KEEP
+    assert is_current(tmp_path / f"config{KEEP + 2}.ini") and not is_current(tmp_path / "config0.ini")
 
 
 def test_specs_survive_the_cache(dosaku_home):
@@ -89,7 +103,7 @@ def test_edited_plugin_file_invalidates(dosaku_home):
     data = read_cache()
     plugin_file = next(file for file in data["files"] if file.endswith("default_plugins/core.py"))
     data["files"][plugin_file] -= 1  # as if the file changed since
-    Path(cache_path()).write_bytes(marshal.dumps(data))
+    current_path().write_bytes(marshal.dumps(data))
     assert not is_current(Config().path)
     agent = Agent()
     agent.learnable_tasks
@@ -97,7 +111,7 @@ def test_edited_plugin_file_invalidates(dosaku_home):
 
 
 def test_corrupt_or_foreign_cache_is_ignored_and_rewritten(dosaku_home):
-    path = Path(cache_path())
+    path = current_path()
     path.parent.mkdir(parents=True)
     for content in (b"{not marshal", marshal.dumps([1, 2]), marshal.dumps({"format": 1, "fingerprint": "x"})):
         path.write_bytes(content)
@@ -109,7 +123,7 @@ def test_a_cache_with_a_bad_record_is_collected_anew(dosaku_home):
     Agent().learnable_tasks
     data = read_cache()
     data["modules"][0] = ("NoTasks",)  # as written by an incompatible version
-    Path(cache_path()).write_bytes(marshal.dumps(data))
+    current_path().write_bytes(marshal.dumps(data))
     agent = Agent()
     assert "Chat" in agent.learnable_tasks and agent._plugin_manager is not None
 
@@ -117,7 +131,7 @@ def test_a_cache_with_a_bad_record_is_collected_anew(dosaku_home):
 def test_cache_can_be_turned_off(dosaku_home, monkeypatch):
     monkeypatch.setenv("DOSAKU_NO_REGISTRY_CACHE", "1")
     assert "Chat" in Agent().learnable_tasks
-    assert not Path(cache_path()).exists()
+    assert not current_path().parent.exists()
 
 
 def test_refresh_rebuilds_from_the_plugins(dosaku_home):

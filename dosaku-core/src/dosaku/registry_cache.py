@@ -1,14 +1,16 @@
 """A cache of what the installed plugins register, so an agent can list and learn tasks without importing pluggy
 or any plugin when nothing changed.
 
-The cache (``registry.marshal`` in the user cache directory) is keyed by a fingerprint of everything that can
-change what plugins register: Dosaku's version, the interpreter, the distributions installed in every ``sys.path``
-entry (their ``.dist-info``/``.egg-info`` folders, with the times they were installed), the ``DOSAKU_*`` and key
-environment variables (checksummed, never stored), and the config file's size and modification time. Each plugin's
-own source file is checked too, so editing a plugin under development invalidates it, and so does adding, removing
-or replacing a folder in the user's plugin directories (:mod:`dosaku.directory_plugins`), which the cache records as
-they were configured when it was written. ``DOSAKU_NO_REGISTRY_CACHE=1`` turns it off; strict plugin mode and
-in-process plugin managers never use it.
+The cache (``registry/<fingerprint>.marshal`` in the user cache directory) is keyed by a fingerprint of everything
+that can change what plugins register: Dosaku's version, the interpreter, the distributions installed in every
+``sys.path`` entry (their ``.dist-info``/``.egg-info`` folders, with the times they were installed), the
+``DOSAKU_*`` and key environment variables (checksummed, never stored), and the config file's size and modification
+time. Each plugin's own source file is checked too, so editing a plugin under development invalidates it, and so
+does adding, removing or replacing a folder in the user's plugin directories (:mod:`dosaku.directory_plugins`),
+which the cache records as they were configured when it was written. There is one file per fingerprint, so several
+virtual environments, config files or working directories each keep theirs (the :data:`KEEP` most recently written
+are kept). ``DOSAKU_NO_REGISTRY_CACHE=1`` turns it off; strict plugin mode and in-process plugin managers never use
+it.
 
 Reading it is the agent's whole start-up, so this module imports only what that needs: :mod:`marshal` (no
 :mod:`json`), :mod:`zlib` (no :mod:`hashlib`), plain path strings (no :mod:`pathlib`), and no config parser (the
@@ -36,7 +38,8 @@ if TYPE_CHECKING:
     from dosaku.plugins import PluginManager
 
 FORMAT = 2
-FILE_NAME = "registry.marshal"
+#: How many cache files (fingerprints) are kept.
+KEEP = 8
 
 
 def enabled() -> bool:
@@ -79,9 +82,9 @@ def fingerprint(config_file: str | os.PathLike[str]) -> str:
     return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"  # zlib: hashlib's OpenSSL load costs ~7 ms a start
 
 
-def cache_path() -> str:
-    """Where the cache lives: ``registry.marshal`` in the user cache directory."""
-    return os.path.join(locations.user_dir("cache"), FILE_NAME)
+def cache_path(key: str) -> str:
+    """Where the cache for fingerprint ``key`` lives: ``registry/<key>.marshal`` in the user cache directory."""
+    return os.path.join(locations.user_dir("cache"), "registry", f"{key}.marshal")
 
 
 def _plugin_files(manager: PluginManager) -> dict[str, int]:
@@ -158,7 +161,8 @@ def is_current(config_file: str | os.PathLike[str]) -> bool:
 
         is_current(Config().path)   # False right after `pip install` of a plugin
     """
-    return _read(cache_path(), fingerprint(config_file)) is not None
+    key = fingerprint(config_file)
+    return _read(cache_path(key), key) is not None
 
 
 def _write(path: str, data: dict[str, Any]) -> None:
@@ -168,10 +172,22 @@ def _write(path: str, data: dict[str, Any]) -> None:
         with open(temporary, "wb") as file:
             marshal.dump(data, file)
         os.replace(temporary, path)
+        _prune(os.path.dirname(path))
     except (OSError, ValueError) as error:  # a read-only home must not break the agent
         import logging
 
         logging.getLogger(__name__).debug("could not write the registry cache %s: %s", path, error)
+
+
+def _prune(directory: str) -> None:
+    """Keep the :data:`KEEP` most recently written cache files."""
+    with os.scandir(directory) as entries:
+        files = [(entry.stat().st_mtime_ns, entry.path) for entry in entries if entry.name.endswith(".marshal")]
+    for _, path in sorted(files, reverse=True)[KEEP:]:
+        try:
+            os.remove(path)
+        except OSError:
+            pass  # another process removed it first
 
 
 def _cacheable(registry: Registry) -> bool:
@@ -195,7 +211,8 @@ def load_registry(
         registry, directories, signature = load_registry(locations.config_file(), Config, plugin_manager)
     """
     use_cache = enabled()
-    key, path = (fingerprint(config_file), cache_path()) if use_cache else ("", "")
+    key = fingerprint(config_file) if use_cache else ""
+    path = cache_path(key)
     if use_cache:
         data = _read(path, key)
         if data is not None:
