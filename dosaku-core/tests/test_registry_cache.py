@@ -74,6 +74,11 @@ def test_environment_and_config_change_the_fingerprint(dosaku_home, monkeypatch)
     assert fingerprint(config.path) == base
     config.set("DEFAULT_MODULES", "Chat", "EchoBot")
     assert fingerprint(config.path) != base
+    monkeypatch.delenv("DOSAKU_DATA_DIR")
+    monkeypatch.setenv("XDG_DATA_HOME", str(dosaku_home / "xdg-data"))
+    edited = fingerprint(config.path)
+    monkeypatch.setenv("XDG_DATA_HOME", str(dosaku_home / "other-data"))  # the default plugin directory moves
+    assert fingerprint(config.path) != edited
 
 
 def test_a_config_edit_that_moves_the_plugin_directories_is_seen(dosaku_home, tmp_path):

@@ -4,8 +4,8 @@ or any plugin when nothing changed.
 The cache (``registry/<fingerprint>.marshal`` in the user cache directory) is keyed by a fingerprint of everything
 that can change what plugins register: Dosaku's version, the interpreter, the distributions installed in every
 ``sys.path`` entry (their ``.dist-info``/``.egg-info`` folders, with the times they were installed), the
-``DOSAKU_*`` and key environment variables (checksummed, never stored), and the config file's size and modification
-time. Each plugin's own source file is checked too, so editing a plugin under development invalidates it, and so
+``DOSAKU_*`` and key environment variables (checksummed, never stored), the data directory (where plugin folders
+live by default), and the config file's size and modification time. Each plugin's own source file is checked too, so editing a plugin under development invalidates it, and so
 does adding, removing or replacing a folder in the user's plugin directories (:mod:`dosaku.directory_plugins`),
 which the cache records as they were configured when it was written. There is one file per fingerprint, so several
 virtual environments, config files or working directories each keep theirs (the :data:`KEEP` most recently written
@@ -68,7 +68,7 @@ def _distributions(entry: str) -> str:
 def fingerprint(config_file: str | os.PathLike[str]) -> str:
     """A hash of everything, but the plugin folders, that can change what the installed plugins register."""
     config_file = os.fspath(config_file)
-    parts = [str(FORMAT), __version__, sys.executable, sys.version]
+    parts = [str(FORMAT), __version__, sys.executable, sys.version, locations.user_dir("data")]  # holds plugins
     parts += [_distributions(entry) for entry in sys.path if not activated(entry)]
     variables = {name for name in os.environ if name.startswith("DOSAKU_")}
     variables |= set(locations.ENVIRONMENT_OVERRIDES.values())
