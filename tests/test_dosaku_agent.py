@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 from dosaku.agents import Answer, Dosaku, Step
 from dosaku.config import Config
-from dosaku.errors import ChatCannotCallTools, ExecutorPermissionRequired, ServicePermissionRequired
+from dosaku.errors import ChatCannotCallTools, ExecutorPermissionRequired, ServiceError, ServicePermissionRequired
 from dosaku.spec import ModuleSpec
 from dosaku.testing import in_process_plugin, make_plugin_manager
 
 openai_plugin = pytest.importorskip("dosaku_openai.plugin", reason="needs dosaku-modules-openai")
 from agent_helpers import LOCAL, PAID_ONLY, PaidPainter, config, script, server  # noqa: E402, F401 - fixtures
-from dosaku_openai.chat import OpenAIChat  # noqa: E402
+from dosaku_openai.chat import NOT_ANSWERED, OpenAIChat  # noqa: E402
 from dosaku_openai.testing import TEST_KEY, FakeOpenAIServer  # noqa: E402
 
 GCD_REPLY = (
@@ -200,6 +200,23 @@ def test_a_tool_error_is_fed_back_and_the_model_recovers(config, script, server)
     assert fixed.ok and fixed.value.getpixel((0, 0)) == (0, 0, 255)
     assert tool_results(bodies(server)[1]) == [{"error": "ValueError: the prompt is empty; describe the image"}]
     assert answer == "Here is a blue swatch."
+
+
+def test_a_chat_failure_half_way_leaves_a_conversation_that_goes_on(config, script, server):
+    def approve(step: Step) -> bool:
+        server.fail(400)  # the request carrying this step's result fails
+        return True
+
+    dosk = make_dosaku(config, LOCAL, approve=approve, stream_chat=False)
+    dosk.learn("TextToImage")
+    server.call_tools(("TextToImage__text_to_image", {"prompt": "red"}))
+    with pytest.raises(ServiceError):
+        dosk.do("Paint red.")
+    assert dosk.Chat("Never mind. Hello!") == "Done."
+    assert bodies(server)[-1]["messages"][-2:] == [
+        {"role": "tool", "tool_call_id": "call_0_TextToImage__text_to_image", "content": NOT_ANSWERED},
+        {"role": "user", "content": "Never mind. Hello!"},
+    ]
 
 
 def test_unknown_tools_bad_arguments_and_unknown_artifacts_are_reported(config, script, server):

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from dosaku.errors import DosakuError, MissingAPIKey, ServicePermissionRequired
 from dosaku.testing import ChatContract
-from dosaku_openai.chat import OpenAIChat
+from dosaku_openai.chat import NOT_ANSWERED, OpenAIChat
 from dosaku_openai.testing import FakeOpenAIServer
 
 WEATHER = [{"type": "function", "function": {
@@ -94,6 +94,38 @@ def test_tool_calls_round_trip(make_agent: Any, openai_env: FakeOpenAIServer, st
     assert sent[-2]["tool_calls"][0]["function"] == {"name": "get_weather", "arguments": '{"city": "Paris"}'}
     assert sent[-1] == {"role": "tool", "tool_call_id": reply.tool_calls[0].id, "content": "18C and sunny"}
     assert final == "You said: Weather in Paris?" and final.tool_calls == []
+
+
+def test_the_loopback_server_refuses_unanswered_tool_calls_as_the_api_does(openai_env: FakeOpenAIServer) -> None:
+    import openai
+
+    client = openai.OpenAI(base_url=openai_env.base_url, api_key=openai_env.api_key, max_retries=0)
+    call = {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}
+    with pytest.raises(openai.BadRequestError, match="did not have response messages: call_1"):
+        client.chat.completions.create(model="gpt-4o-mini", messages=[
+            {"role": "user", "content": "Weather?"}, {"role": "assistant", "content": None, "tool_calls": [call]},
+            {"role": "user", "content": "Never mind."}])
+
+
+def test_tool_calls_left_unanswered_are_answered_not_run(make_agent: Any, openai_env: FakeOpenAIServer) -> None:
+    agent = make_agent()
+    agent.learn("Chat", module="OpenAIChat", tools=WEATHER, stream=False)
+    openai_env.call_tools(("get_weather", {"city": "Paris"}), ("get_weather", {"city": "Rome"}))
+    paris, rome = (call.id for call in agent.Chat("Weather in Paris and Rome?").tool_calls)
+    agent.Chat.message(None, tool_results={paris: "18C"})  # Rome's result never came
+    assert openai_env.chat_requests[-1].json["messages"][-2:] == [
+        {"role": "tool", "tool_call_id": paris, "content": "18C"},
+        {"role": "tool", "tool_call_id": rome, "content": NOT_ANSWERED},
+    ]
+    openai_env.call_tools(("get_weather", {"city": "Oslo"}))
+    oslo = agent.Chat("And Oslo?").tool_calls[0].id
+    assert agent.Chat("Never mind, thanks.") == "You said: Never mind, thanks."  # the conversation goes on
+    assert openai_env.chat_requests[-1].json["messages"][-2:] == [
+        {"role": "tool", "tool_call_id": oslo, "content": NOT_ANSWERED},
+        {"role": "user", "content": "Never mind, thanks."},
+    ]
+    with pytest.raises(TypeError, match="needs a message"):
+        agent.Chat.message(None)
 
 
 def test_answering_an_unknown_tool_call_is_refused(make_agent: Any, openai_env: FakeOpenAIServer) -> None:

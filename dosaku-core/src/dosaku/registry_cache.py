@@ -5,12 +5,12 @@ The cache (``registry/<fingerprint>.marshal`` in the user cache directory) is ke
 that can change what plugins register: Dosaku's version, the interpreter, the distributions installed in every
 ``sys.path`` entry (their ``.dist-info``/``.egg-info`` folders, with the times they were installed), the
 ``DOSAKU_*`` and key environment variables (checksummed, never stored), the data directory (where plugin folders
-live by default), and the config file's size and modification time. Each plugin's own source file is checked too, so editing a plugin under development invalidates it, and so
-does adding, removing or replacing a folder in the user's plugin directories (:mod:`dosaku.directory_plugins`),
-which the cache records as they were configured when it was written. There is one file per fingerprint, so several
-virtual environments, config files or working directories each keep theirs (the :data:`KEEP` most recently written
-are kept). ``DOSAKU_NO_REGISTRY_CACHE=1`` turns it off; strict plugin mode and in-process plugin managers never use
-it.
+live by default), and the config file's size and modification time. Each plugin's own source file is checked too, so
+editing a plugin under development invalidates it, and so does adding, removing or replacing a folder in the user's
+plugin directories (:mod:`dosaku.directory_plugins`), which the cache records as they were configured when it was
+written. There is one file per fingerprint, so several virtual environments, config files or working directories
+each keep theirs (the :data:`KEEP` most recently written are kept). ``DOSAKU_NO_REGISTRY_CACHE=1`` turns it off;
+strict plugin mode and in-process plugin managers never use it.
 
 Reading it is the agent's whole start-up, so this module imports only what that needs: :mod:`marshal` (no
 :mod:`json`), :mod:`zlib` (no :mod:`hashlib`), plain path strings (no :mod:`pathlib`), and no config parser (the

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_MAX_TOKENS = 1024
+#: The result sent for a tool call the conversation moved on from without answering.
+NOT_ANSWERED = "Not run: the conversation went on without this call's result."
 
 
 class OpenAIChat(Service, Chat):
@@ -101,7 +103,9 @@ class OpenAIChat(Service, Chat):
             max_tokens: Override the reply's token limit for this message.
             tools: Tool schemas for this message (default: those given when made).
             tool_choice: ``'auto'``, ``'none'``, ``'required'`` or a specific function.
-            tool_results: Results of the last reply's tool calls, ``{call_id: output}``.
+            tool_results: Results of the last reply's tool calls, ``{call_id: output}``. A call left unanswered
+                (none given for it, or a request that failed half-way through a tool loop) is answered with
+                :data:`NOT_ANSWERED`, so the conversation stays one the API accepts.
 
         Returns:
             A :class:`~dosaku.tool_calls.ChatReply` (a ``str`` with ``tool_calls``), or when streaming an iterator
@@ -157,22 +161,23 @@ class OpenAIChat(Service, Chat):
 
     # --- internals -------------------------------------------------------------------------------------------
     def _new_messages(self, message: str | None, tool_results: Mapping[str, str] | None) -> list[dict[str, Any]]:
-        new: list[dict[str, Any]] = []
-        if tool_results:
-            pending = {call["id"] for m in self._history[-1:] for call in m.get("tool_calls") or ()}
-            unknown = set(tool_results) - pending
-            if unknown:
-                raise DosakuError(
-                    f"OpenAIChat: no pending tool call has the id(s) {sorted(unknown)}; answer the ids in the last "
-                    f"reply's tool_calls ({sorted(pending) or 'none pending'})."
-                )
-            new += [{"role": "tool", "tool_call_id": i, "content": str(out)} for i, out in tool_results.items()]
+        if message is None and not tool_results:
+            raise TypeError("OpenAIChat.message needs a message (a str), or tool_results answering tool calls.")
+        pending = [call["id"] for m in self._history[-1:] for call in m.get("tool_calls") or ()]
+        answers = dict(tool_results or {})
+        unknown = set(answers) - set(pending)
+        if unknown:
+            raise DosakuError(
+                f"OpenAIChat: no pending tool call has the id(s) {sorted(unknown)}; answer the ids in the last "
+                f"reply's tool_calls ({sorted(pending) or 'none pending'})."
+            )
+        new: list[dict[str, Any]] = [
+            {"role": "tool", "tool_call_id": i, "content": str(answers.get(i, NOT_ANSWERED))} for i in pending
+        ]
         if message is not None:
             if not isinstance(message, str):
                 raise TypeError(f"OpenAIChat.message takes a str, not {type(message).__name__}.")
             new.append({"role": "user", "content": message})
-        if not new:
-            raise TypeError("OpenAIChat.message needs a message (a str), or tool_results answering tool calls.")
         return new
 
     def _remember(self, new: list[dict[str, Any]], reply: ChatReply) -> None:

@@ -39,6 +39,21 @@ def count_tokens(text: str) -> int:
     return len(text.split())
 
 
+def _unanswered_tool_call(messages: list[dict[str, Any]]) -> str | None:
+    """The first tool call id in ``messages`` not answered by the tool messages right after its assistant message."""
+    for index, message in enumerate(messages):
+        calls = [call["id"] for call in message.get("tool_calls") or ()]
+        answered = set()
+        for later in messages[index + 1:]:
+            if later.get("role") != "tool":
+                break
+            answered.add(later.get("tool_call_id"))
+        missing = [call for call in calls if call not in answered]
+        if missing:
+            return missing[0]
+    return None
+
+
 class FakeOpenAIServer(LoopbackServer):
     """OpenAI's chat completions and image generation, on 127.0.0.1.
 
@@ -98,6 +113,13 @@ class FakeOpenAIServer(LoopbackServer):
 
     def _chat(self, body: dict[str, Any], reply: Reply) -> None:
         messages = body.get("messages") or []
+        unanswered = _unanswered_tool_call(messages)
+        if unanswered:  # as the real API: every tool call must be answered before the conversation goes on
+            reply.json(400, {"error": {
+                "message": "An assistant message with 'tool_calls' must be followed by tool messages responding to "
+                           f"each 'tool_call_id'. The following tool_call_ids did not have response messages: "
+                           f"{unanswered}", "type": "invalid_request_error", "param": "messages", "code": None}})
+            return
         calls = self.tool_call_queue.popleft() if self.tool_call_queue and body.get("tools") else []
         text = "" if calls else self.reply(messages)
         prompt = sum(count_tokens(str(m.get("content") or "")) for m in messages)
