@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import marshal
+import os
 import sys
 from pathlib import Path
 
@@ -65,20 +66,29 @@ def test_plugin_failures_survive_the_cache(dosaku_home):
     assert cached._plugin_manager is None
 
 
-def test_environment_and_config_change_the_fingerprint(dosaku_home, monkeypatch):
+def test_environment_and_config_path_change_the_fingerprint(dosaku_home, monkeypatch, tmp_path):
     config = Config()
     base = fingerprint(config.path)
     monkeypatch.setenv("DOSAKU_BLOCK_PLUGINS", "example")
     assert fingerprint(config.path) != base
     monkeypatch.delenv("DOSAKU_BLOCK_PLUGINS")
     assert fingerprint(config.path) == base
-    config.set("DEFAULT_MODULES", "Chat", "EchoBot")
-    assert fingerprint(config.path) != base
+    assert fingerprint(tmp_path / "other.ini") != base
     monkeypatch.delenv("DOSAKU_DATA_DIR")
     monkeypatch.setenv("XDG_DATA_HOME", str(dosaku_home / "xdg-data"))
-    edited = fingerprint(config.path)
+    moved = fingerprint(config.path)
     monkeypatch.setenv("XDG_DATA_HOME", str(dosaku_home / "other-data"))  # the default plugin directory moves
-    assert fingerprint(config.path) != edited
+    assert fingerprint(config.path) != moved
+
+
+def test_a_config_edit_invalidates(dosaku_home):
+    config = Config()
+    Agent().learnable_tasks
+    assert is_current(config.path)
+    config.set("DEFAULT_MODULES", "Chat", "EchoBot")
+    assert not is_current(config.path)
+    Agent().learnable_tasks
+    assert is_current(config.path)
 
 
 def test_a_config_edit_that_moves_the_plugin_directories_is_seen(dosaku_home, tmp_path):
@@ -91,16 +101,42 @@ def test_a_config_edit_that_moves_the_plugin_directories_is_seen(dosaku_home, tm
     assert read_cache()["directories"] == [str(moved)]
 
 
-def test_an_install_changes_the_fingerprint(dosaku_home, tmp_path, monkeypatch):
+def test_an_install_invalidates_and_other_files_do_not(dosaku_home, tmp_path, monkeypatch):
     site = tmp_path / "site"
     site.mkdir()
     monkeypatch.setattr(sys, "path", [*sys.path, str(site)])
-    config = Config()
-    before = fingerprint(config.path)
-    (site / "unrelated_file.txt").write_text("not a distribution")
-    assert fingerprint(config.path) == before
+    config_file = Config().path
+    Agent().learnable_tasks
+    assert is_current(config_file)
+    (site / "unrelated_file.txt").write_text("not a distribution")  # e.g. the working directory, sys.path[0]
+    assert is_current(config_file)
     (site / "new_plugin-1.0.dist-info").mkdir()
-    assert fingerprint(config.path) != before
+    assert not is_current(config_file)
+    Agent().learnable_tasks
+    assert is_current(config_file)
+    (site / "new_plugin-1.0.dist-info").rmdir()
+    assert not is_current(config_file)
+
+
+def test_a_sys_path_directory_is_listed_again_only_when_modified(dosaku_home, tmp_path, monkeypatch):
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.setattr(sys, "path", [*sys.path, str(site)])
+    config_file = Config().path
+    Agent().learnable_tasks
+    before = site.stat()
+    (site / "new_plugin-1.0.dist-info").mkdir()
+    os.utime(site, ns=(before.st_atime_ns, before.st_mtime_ns))  # the directory's time as it was
+    assert is_current(config_file)  # the documented shortcut: an unmodified directory is not listed again
+    os.utime(site, ns=(before.st_atime_ns, before.st_mtime_ns + 1))
+    assert not is_current(config_file)
+
+
+def test_a_changed_sys_path_is_another_environment(dosaku_home, tmp_path, monkeypatch):
+    config_file = Config().path
+    Agent().learnable_tasks
+    monkeypatch.setattr(sys, "path", [*sys.path, str(tmp_path)])
+    assert not is_current(config_file)
 
 
 def test_edited_plugin_file_invalidates(dosaku_home):

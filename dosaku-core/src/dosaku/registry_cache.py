@@ -1,16 +1,16 @@
 """A cache of what the installed plugins register, so an agent can list and learn tasks without importing pluggy
 or any plugin when nothing changed.
 
-The cache (``registry/<fingerprint>.marshal`` in the user cache directory) is keyed by a fingerprint of everything
-that can change what plugins register: Dosaku's version, the interpreter, the distributions installed in every
-``sys.path`` entry (their ``.dist-info``/``.egg-info`` folders, with the times they were installed), the
-``DOSAKU_*`` and key environment variables (checksummed, never stored), the data directory (where plugin folders
-live by default), and the config file's size and modification time. Each plugin's own source file is checked too, so
-editing a plugin under development invalidates it, and so does adding, removing or replacing a folder in the user's
-plugin directories (:mod:`dosaku.directory_plugins`), which the cache records as they were configured when it was
-written. There is one file per fingerprint, so several virtual environments, config files or working directories
-each keep theirs (the :data:`KEEP` most recently written are kept). ``DOSAKU_NO_REGISTRY_CACHE=1`` turns it off;
-strict plugin mode and in-process plugin managers never use it.
+The cache is one file per environment, ``registry/<fingerprint>.marshal`` in the user cache directory, the
+fingerprint covering Dosaku's version, the interpreter, ``sys.path``, the data directory (where plugin folders live
+by default), the config file's path and the ``DOSAKU_*`` and key environment variables (checksummed, never stored).
+Several virtual environments or config files so each keep theirs (the :data:`KEEP` most recently written are kept).
+A file is used only while what it recorded still holds: the distributions installed in every ``sys.path`` entry
+(their ``.dist-info``/``.egg-info`` folders, with the times they were installed; an entry whose directory was not
+modified since is not listed again), the config file's size and modification time, each plugin's own source file
+(so editing a plugin under development invalidates it), and the folders in the user's plugin directories
+(:mod:`dosaku.directory_plugins`), as they were configured. ``DOSAKU_NO_REGISTRY_CACHE=1`` turns it off; strict
+plugin mode and in-process plugin managers never use it.
 
 Reading it is the agent's whole start-up, so this module imports only what that needs: :mod:`marshal` (no
 :mod:`json`), :mod:`zlib` (no :mod:`hashlib`), plain path strings (no :mod:`pathlib`), and no config parser (the
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from dosaku.config import Config
     from dosaku.plugins import PluginManager
 
-FORMAT = 2
+FORMAT = 3
 #: How many cache files (fingerprints) are kept.
 KEEP = 8
 
@@ -62,24 +62,50 @@ def _distributions(entry: str) -> str:
                            if item.name.endswith((".dist-info", ".egg-info")))
     except OSError:
         names = []
-    return f"{entry}={','.join(names)}"
+    return ",".join(names)
+
+
+def _path_entries() -> list[str]:
+    """``sys.path``, less the plugin folders' code directories this process put there."""
+    return [entry for entry in sys.path if not activated(entry)]
 
 
 def fingerprint(config_file: str | os.PathLike[str]) -> str:
-    """A hash of everything, but the plugin folders, that can change what the installed plugins register."""
-    config_file = os.fspath(config_file)
-    parts = [str(FORMAT), __version__, sys.executable, sys.version, locations.user_dir("data")]  # holds plugins
-    parts += [_distributions(entry) for entry in sys.path if not activated(entry)]
+    """A hash of the environment the cache is kept for (its file name): Dosaku's version, the interpreter,
+    ``sys.path``, the data directory, the config file's path and the ``DOSAKU_*`` and key environment variables.
+
+    What is installed in each ``sys.path`` entry, the config file's contents and the plugin files and folders are
+    checked against what the cache recorded (see :func:`is_current`).
+    """
+    parts = [str(FORMAT), __version__, sys.executable, sys.version, locations.user_dir("data"), os.fspath(config_file)]
+    parts += _path_entries()
     variables = {name for name in os.environ if name.startswith("DOSAKU_")}
     variables |= set(locations.ENVIRONMENT_OVERRIDES.values())
     parts += [f"{name}={os.environ.get(name, '')}" for name in sorted(variables)]
-    try:
-        stat = os.stat(config_file)
-        parts.append(f"{config_file}={stat.st_size}:{stat.st_mtime_ns}")
-    except OSError:
-        parts.append(f"{config_file}=-")
     data = "\n".join(parts).encode()
     return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"  # zlib: hashlib's OpenSSL load costs ~7 ms a start
+
+
+def _installs() -> list[tuple[str, int, str]]:
+    """``(entry, modification time, distributions)`` of each ``sys.path`` entry."""
+    return [(entry, _mtime(entry or "."), _distributions(entry)) for entry in _path_entries()]
+
+
+def _installs_unchanged(recorded: list[tuple[str, int, str]]) -> bool:
+    """Whether the distributions installed in ``sys.path`` are those ``recorded``. An entry whose directory was not
+    modified since cannot have gained or lost one (installing, upgrading or removing a distribution adds or removes a
+    ``.dist-info`` folder there), so only modified entries (e.g. the working directory) are listed again."""
+    if [entry for entry, _, _ in recorded] != _path_entries():
+        return False
+    return all(_mtime(entry or ".") == mtime or _distributions(entry) == names for entry, mtime, names in recorded)
+
+
+def _config_state(config_file: str) -> tuple[int, int]:
+    try:
+        stat = os.stat(config_file)
+    except OSError:
+        return (-1, -1)
+    return (stat.st_size, stat.st_mtime_ns)
 
 
 def cache_path(key: str) -> str:
@@ -100,16 +126,14 @@ def _fields(item: Any) -> tuple[Any, ...]:
     return tuple(getattr(item, name) for name in item.__slots__)
 
 
-def _dump(registry: Registry, key: str, directories: list[str], signature: str, manager: PluginManager
-          ) -> dict[str, Any]:
+def _dump(registry: Registry, key: str, state: dict[str, Any], manager: PluginManager) -> dict[str, Any]:
     from dosaku.directory_plugins import discover
 
-    folders = [(os.fspath(plugin.folder), os.fspath(plugin.src)) for plugin in discover(directories)[0]]
+    folders = [(os.fspath(plugin.folder), os.fspath(plugin.src)) for plugin in discover(state["directories"])[0]]
     return {
         "format": FORMAT,
         "fingerprint": key,
-        "directories": directories,
-        "folders_signature": signature,
+        **state,
         "folders": folders,
         "files": _plugin_files(manager),
         "tasks": [_fields(item) for item in registry.tasks.values()],
@@ -135,8 +159,8 @@ def _load(data: dict[str, Any]) -> Registry:
     return registry
 
 
-def _read(path: str, key: str) -> dict[str, Any] | None:
-    """The cache's contents when it is current for ``key``, else None."""
+def _read(path: str, key: str, config_file: str) -> dict[str, Any] | None:
+    """The cache's contents when it is current for ``key`` and ``config_file``, else None."""
     try:
         with open(path, "rb") as file:
             data = marshal.load(file)
@@ -145,11 +169,13 @@ def _read(path: str, key: str) -> dict[str, Any] | None:
     if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("fingerprint") != key:
         return None
     try:
+        if tuple(data["config"]) != _config_state(config_file) or not _installs_unchanged(data["installs"]):
+            return None
         if any(_mtime(file) != mtime for file, mtime in data["files"].items()):
             return None
         if directories_signature(data["directories"]) != data["folders_signature"]:
             return None
-    except (KeyError, AttributeError, TypeError):
+    except (KeyError, AttributeError, TypeError, ValueError):
         return None
     return data
 
@@ -162,7 +188,7 @@ def is_current(config_file: str | os.PathLike[str]) -> bool:
         is_current(Config().path)   # False right after `pip install` of a plugin
     """
     key = fingerprint(config_file)
-    return _read(cache_path(key), key) is not None
+    return _read(cache_path(key), key, os.fspath(config_file)) is not None
 
 
 def _write(path: str, data: dict[str, Any]) -> None:
@@ -202,7 +228,8 @@ def load_registry(
     plugin directories it covers, and their :func:`~dosaku.directory_plugins.directories_signature` at the time.
 
     Args:
-        config_file: The config file in use (its size and modification time are part of the fingerprint).
+        config_file: The config file in use (its path is part of the fingerprint; its size and modification time
+            are checked).
         config: Gives the configuration, asked only when the cache cannot be used (it parses the file).
         build_manager: Makes the plugin manager, called only when the cache cannot be used.
 
@@ -214,7 +241,7 @@ def load_registry(
     key = fingerprint(config_file) if use_cache else ""
     path = cache_path(key)
     if use_cache:
-        data = _read(path, key)
+        data = _read(path, key, config_file)
         if data is not None:
             try:
                 registry = _load(data)
@@ -230,10 +257,11 @@ def load_registry(
                 return registry, list(data["directories"]), data["folders_signature"]
     from dosaku.directory_plugins import plugin_directories
 
-    directories = [os.fspath(directory) for directory in plugin_directories(config())]
-    signature = directories_signature(directories)  # before collecting: a folder added meanwhile is seen next time
+    state = {"config": _config_state(config_file), "installs": _installs()}  # taken before collecting: what changes
+    directories = [os.fspath(directory) for directory in plugin_directories(config())]  # meanwhile is seen next time
+    state.update(directories=directories, folders_signature=directories_signature(directories))
     manager = build_manager()
     registry = Registry.collect(manager, config())
     if use_cache and _cacheable(registry):
-        _write(path, _dump(registry, key, directories, signature, manager))
-    return registry, directories, signature
+        _write(path, _dump(registry, key, state, manager))
+    return registry, directories, state["folders_signature"]
