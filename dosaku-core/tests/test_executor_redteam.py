@@ -222,3 +222,22 @@ def test_benign_snippet_runs_correctly(tester, name):
     assert result.ok, (name, result)
     assert result.stdout == stdout
     assert result.value == value
+
+
+@pytest.mark.skipif(not isolation_support()["mounts"], reason="needs private mounts (root with unshare)")
+def test_an_interpreter_under_a_private_directory_keeps_its_packages(tmp_path):
+    """A virtual environment in /tmp (or a home) lies under a directory the sandbox covers with a private tmpfs: its
+    own directories are bound back read-only, so its packages import and stay unwritable."""
+    import venv
+
+    from dosaku.executors.python_tester import PythonTester
+
+    assert str(tmp_path).startswith("/tmp/")
+    venv.create(tmp_path / "venv", with_pip=False)
+    site_packages = next((tmp_path / "venv" / "lib").glob("python3*/site-packages"))
+    (site_packages / "probe_in_tmp.py").write_text("VALUE = 42\n")
+    tester = PythonTester(python=str(tmp_path / "venv" / "bin" / "python"))
+    result = tester.run("import probe_in_tmp, sys\nprint(sys.prefix)\nprobe_in_tmp.VALUE")
+    assert result.ok and result.value == 42 and result.stdout == f"{tmp_path / 'venv'}\n", result
+    denied = tester.run(f"open({str(site_packages / 'probe_in_tmp.py')!r}, 'a').write('VALUE = 0')")
+    assert not denied.ok and (site_packages / "probe_in_tmp.py").read_text() == "VALUE = 42\n"

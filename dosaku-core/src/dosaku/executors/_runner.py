@@ -13,7 +13,7 @@ import resource
 import sys
 import traceback
 
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MNT_DETACH = 1, 2, 4, 32, 4096, 16384, 2
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 32, 4096, 16384
 FILENAME = "<code>"
 AF_UNIX = 1
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
@@ -54,8 +54,8 @@ def under(path, parents):
 
 def mount_private_dirs(job):
     """Private tmpfs over each world-writable directory (the work directory lives in the one over /tmp) and over
-    the home directories (the user's config.ini and keys), with the interpreter's own directories bound back
-    read-only."""
+    the home directories (the user's config.ini and keys), with the interpreter's own directories under any of them
+    (a virtual environment in /tmp or in a home) bound back read-only."""
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
@@ -65,22 +65,18 @@ def mount_private_dirs(job):
                       data and data.encode()) != 0:
             raise OSError(ctypes.get_errno(), f"mount {source} on {target} failed")
 
+    hidden = [h for h in job["hidden"] if os.path.isdir(h) and not os.path.islink(h)]
+    covered = [path for path, _ in job["mounts"]] + hidden
+    keep = [(d, os.open(d, os.O_PATH | os.O_DIRECTORY)) for d in interpreter_dirs() if under(d, covered)]
     for path, size in job["mounts"]:
         mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=1777")
-    hidden = [h for h in job["hidden"] if os.path.isdir(h) and not os.path.islink(h)]
-    keep = [d for d in interpreter_dirs() if under(d, hidden)]
-    stage = os.path.join("/tmp", ".dosaku-stage")
-    os.mkdir(stage, 0o700)
-    for index, path in enumerate(keep):
-        os.mkdir(f"{stage}/{index}")
-        mount(path, f"{stage}/{index}", None, MS_BIND | MS_REC, None)
     for path in hidden:
         mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
-    for index, path in enumerate(keep):
+    for path, handle in keep:  # still open on the directory the tmpfs now covers
         os.makedirs(path, mode=0o755, exist_ok=True)
-        mount(f"{stage}/{index}", path, None, MS_BIND | MS_REC, None)
+        mount(f"/proc/self/fd/{handle}", path, None, MS_BIND | MS_REC, None)
         mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY, None)
-        libc.umount2(f"{stage}/{index}".encode(), MNT_DETACH)
+        os.close(handle)
     for name in ("ctypes", "_ctypes", "ctypes._endian"):
         sys.modules.pop(name, None)
 
