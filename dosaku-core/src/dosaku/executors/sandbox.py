@@ -5,7 +5,9 @@ Layers (each used where the machine allows it, recorded in ``RunResult.isolation
 
 - ``unshare --net --pid --mount``: no network interface but loopback-less isolation; a PID namespace, so every
   process the code starts dies with it and the agent's processes cannot be seen or signalled; private tmpfs over
-  the world-writable directories (the work directory lives in the one over /tmp, ``disk_mb`` in size).
+  the world-writable directories (the work directory lives in the one over /tmp, ``disk_mb`` in size) and over
+  the home directories; the interpreter's own directories under them (a virtual environment in /tmp or a home) are
+  bound back read-only.
 - When the agent runs as root, the code runs as uid/gid 65534 (``nobody``): root-only files (the user's
   config.ini, other processes' environments) are out of reach and RLIMIT_NPROC binds. A pids cgroup caps the
   process count as well where cgroups are writable.
