@@ -3,7 +3,14 @@ from __future__ import annotations
 
 import os
 
-from dosaku.errors import DosakuError, ExecutorPermissionRequired, ServicePermissionRequired, TaskNotLearned
+from dosaku.errors import (
+    ActionNotFound,
+    DosakuError,
+    ExecutorPermissionRequired,
+    ModuleLoadError,
+    ServicePermissionRequired,
+    TaskNotLearned,
+)
 
 TYPE_CHECKING = False  # typing's import would cost every start milliseconds (see benchmarks/bench_core.py)
 if TYPE_CHECKING:
@@ -276,7 +283,6 @@ class Agent:
         except DosakuError:
             raise
         except Exception as error:
-            from dosaku.errors import ModuleLoadError
             from dosaku.plugin_failure import failure
 
             self._learn_failures.append(failure(spec.plugin, "learn", error, *self.registry.source_of(spec.plugin)))
@@ -309,8 +315,6 @@ class Agent:
             agent.doc('Chat', action='message')  # 'Send a message to the agent and get a response. ...'
         """
         import inspect
-
-        from dosaku.errors import ActionNotFound
 
         task_class = self._task_class(task)
         if action is None:
