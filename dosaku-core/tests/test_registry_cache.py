@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
 from dosaku import Agent
 from dosaku.config import Config
 from dosaku.registry_cache import KEEP, cache_path, fingerprint, is_current
@@ -101,12 +102,18 @@ def test_a_config_edit_that_moves_the_plugin_directories_is_seen(dosaku_home, tm
     assert read_cache()["directories"] == [str(moved)]
 
 
-def test_an_install_invalidates_and_other_files_do_not(dosaku_home, tmp_path, monkeypatch):
+@pytest.fixture
+def site(dosaku_home, tmp_path, monkeypatch) -> Path:
+    """An extra ``sys.path`` directory, and a registry cache written with it there."""
     site = tmp_path / "site"
     site.mkdir()
     monkeypatch.setattr(sys, "path", [*sys.path, str(site)])
-    config_file = Config().path
     Agent().learnable_tasks
+    return site
+
+
+def test_an_install_invalidates_and_other_files_do_not(site):
+    config_file = Config().path
     assert is_current(config_file)
     (site / "unrelated_file.txt").write_text("not a distribution")  # e.g. the working directory, sys.path[0]
     assert is_current(config_file)
@@ -118,12 +125,8 @@ def test_an_install_invalidates_and_other_files_do_not(dosaku_home, tmp_path, mo
     assert not is_current(config_file)
 
 
-def test_a_sys_path_directory_is_listed_again_only_when_modified(dosaku_home, tmp_path, monkeypatch):
-    site = tmp_path / "site"
-    site.mkdir()
-    monkeypatch.setattr(sys, "path", [*sys.path, str(site)])
+def test_a_sys_path_directory_is_listed_again_only_when_modified(site):
     config_file = Config().path
-    Agent().learnable_tasks
     before = site.stat()
     (site / "new_plugin-1.0.dist-info").mkdir()
     os.utime(site, ns=(before.st_atime_ns, before.st_mtime_ns))  # the directory's time as it was

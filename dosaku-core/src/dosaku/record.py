@@ -48,9 +48,6 @@ class Record:
         for name in names:
             object.__setattr__(self, name, values[name])
 
-    def _fields(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
-
     def _compared(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in self.__slots__ if name not in self._UNCOMPARED)
 
@@ -69,19 +66,19 @@ class Record:
         return hash(self._compared())
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={value!r}" for name, value in self._fields().items())
+        fields = ", ".join(f"{name}={value!r}" for name, value in self.as_dict().items())
         return f"{type(self).__name__}({fields})"
 
     def __reduce__(self) -> tuple[Any, ...]:  # pickles (e.g. to a Ray worker) through the constructor
-        return (_rebuild, (type(self), self._fields()))
+        return (_rebuild, (type(self), self.as_dict()))
 
     def replace(self, **changes: Any) -> Any:
         """A copy with ``changes`` applied, e.g. ``spec.replace(priority=10)``."""
-        return type(self)(**{**self._fields(), **changes})
+        return type(self)(**{**self.as_dict(), **changes})
 
     def as_dict(self) -> dict[str, Any]:
-        """The fields as a dict, e.g. for JSON."""
-        return self._fields()
+        """The fields as a dict, in order, e.g. for JSON."""
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 def _rebuild(cls: type, fields: dict[str, Any]) -> Any:

@@ -123,7 +123,8 @@ def _plugin_files(manager: PluginManager) -> dict[str, int]:
 
 
 def _fields(item: Any) -> tuple[Any, ...]:
-    return tuple(getattr(item, name) for name in item.__slots__)
+    """A record's fields in order: what its constructor takes back (see :func:`_load`)."""
+    return tuple(item.as_dict().values())
 
 
 def _dump(registry: Registry, key: str, state: dict[str, Any], manager: PluginManager) -> dict[str, Any]:
