@@ -26,7 +26,8 @@ PACKS: list[str] = [
     "dosaku-ray",
 ]
 #: Distributions under tests/ installed for the entry-point discovery tests.
-TEST_PLUGINS = ["tests/plugins/dosaku-example-plugin", "tests/plugins/dosaku-broken-plugin"]
+TEST_PLUGINS = ["tests/plugins/dosaku-example-plugin", "tests/plugins/dosaku-broken-plugin",
+                "tests/plugins/dosaku-zz-clash-plugin"]
 PYTEST_ARGS = ["-p", "no:cacheprovider"]
 
 

@@ -10,7 +10,7 @@ import pytest
 from dosaku.catalog import Catalog
 from dosaku.config import Config
 from dosaku.plugins import plugin_manager
-from dosaku.registry import Registry
+from dosaku.plugins import Registry
 
 REPO = Path(__file__).parents[1]
 PACK_FOLDERS = sorted(REPO.glob("dosaku-modules-*"))

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 from dosaku.plugins import plugin_manager
-from dosaku.registry import Registry
+from dosaku.plugins import Registry
 
 
 def test_entry_point_registers_tasks_and_modules(dosaku_config) -> None:

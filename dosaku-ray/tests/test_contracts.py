@@ -40,7 +40,7 @@ class TestLlamaCppChatOnRay(ChatContract):
 
 
 def _gnugo_installed() -> bool:
-    from dosaku.gtp.gnugo import gnugo_command
+    from dosaku_gnugo.gnugo import gnugo_command
 
     return os.access(gnugo_command()[0], os.X_OK)
 

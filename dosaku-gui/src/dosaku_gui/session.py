@@ -1,13 +1,13 @@
 """One browser session's agent: every browser tab gets its own :class:`AgentSession` (gradio session state)."""
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from dosaku.agent import Agent
 from dosaku.errors import DosakuError
+from dosaku.task import accepts_keyword
 
 from dosaku_gui.options import GuiOptions
 
@@ -22,14 +22,6 @@ DOSAKU_CHOICE = "Dosaku (tools)"
 def default_agent_factory(enable_services: bool = False) -> Agent:
     """A fresh :class:`dosaku.Agent` using every installed plugin."""
     return Agent(enable_services=enable_services)
-
-
-def _accepts(function: Any, name: str) -> bool:
-    try:
-        parameters = inspect.signature(function).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
 def chat_modules(agent: Agent) -> list[str]:
@@ -47,8 +39,15 @@ def default_chat_module(agent: Agent, requested: str | None = None) -> str:
 
 
 def dosaku_available(agent: Agent) -> bool:
-    """Whether the "Dosaku (tools)" choice can be offered: services are enabled and OpenAIChat is installed."""
-    return agent.enable_services and "OpenAIChat" in agent.registry.modules
+    """Whether the "Dosaku (tools)" choice can be offered: a Chat module that can call tools is installed and
+    ``agent`` may use it (see :mod:`dosaku.agents.chat_choice`)."""
+    from dosaku.agents.chat_choice import choose_chat_module
+
+    try:
+        choose_chat_module(agent, None)
+    except DosakuError:
+        return False
+    return True
 
 
 class AgentSession:
@@ -78,8 +77,8 @@ class AgentSession:
     @property
     def chat_module(self) -> str | None:
         """The module doing Chat, or None before the first message."""
-        learned = self.agent.__dict__.get("Chat")
-        return learned._module_name if learned is not None else None
+        learned = self.agent.learned.get("Chat")
+        return learned.module_name if learned is not None else None
 
     def use_chat_module(self, module: str) -> None:
         """Learn Chat with ``module`` (no-op when it is already the one); the model itself loads lazily.
@@ -93,9 +92,9 @@ class AgentSession:
         module_class = spec.load() if self.agent.permits(spec.kind) else None
         kwargs: dict[str, Any] = {}
         if module_class is not None:
-            if _accepts(module_class, "stream"):
+            if accepts_keyword(module_class, "stream"):
                 kwargs["stream"] = True
-            if self.options.system_prompt and _accepts(module_class, "system_prompt"):
+            if self.options.system_prompt and accepts_keyword(module_class, "system_prompt"):
                 kwargs["system_prompt"] = self.options.system_prompt
         self.agent.learn("Chat", module=module, **kwargs)
 
@@ -106,8 +105,8 @@ class AgentSession:
         """
         self.use_chat_module(module)
         send = self.agent.Chat.message
-        kwargs = {name: value for name, value in options.items() if value is not None and _accepts(send, name)}
-        if _accepts(send, "stream"):
+        kwargs = {name: value for name, value in options.items() if value is not None and accepts_keyword(send, name)}
+        if accepts_keyword(send, "stream"):
             kwargs["stream"] = True
         reply = send(message, **kwargs)
         if isinstance(reply, str):
@@ -118,8 +117,8 @@ class AgentSession:
     def reset_chat(self, module: str | None = None) -> None:
         """Forget the conversation (when the module keeps one)."""
         agent = self._dosaku if module == DOSAKU_CHOICE else self.agent
-        learned = agent.__dict__.get("Chat") if agent is not None else None
-        if learned is not None and "reset" in learned._actions:
+        learned = agent.learned.get("Chat") if agent is not None else None
+        if learned is not None and "reset" in learned.actions:
             learned.reset()
 
     # --- the Dosaku agent ----------------------------------------------------------------------------------------
@@ -143,8 +142,8 @@ class AgentSession:
     # --- other tasks ---------------------------------------------------------------------------------------
     def run_task(self, task: str, module: str, *args: Any) -> Any:
         """Learn ``task`` with ``module`` if needed and do its default action with ``args``."""
-        learned = self.agent.__dict__.get(task)
-        if learned is None or learned._module_name != module:
+        learned = self.agent.learned.get(task)
+        if learned is None or learned.module_name != module:
             if module not in self.agent.registry.modules:
                 self.agent.refresh()  # installed since this session's agent was made (maybe from another tab)
             self.agent.learn(task, module=module)
@@ -161,7 +160,7 @@ class AgentSession:
     def describe(self) -> str:
         """Markdown: learned tasks and their modules, loaded modules, learnable tasks, plugin errors."""
         agent = self.agent
-        learned = [f"`{task}` → `{agent.__dict__[task]._module_name}`" for task in agent.tasks]
+        learned = [f"`{task}` → `{agent.learned[task].module_name}`" for task in agent.tasks]
         lines = [
             f"**Services:** {'enabled' if agent.enable_services else 'disabled'}",
             f"**Learned tasks:** {', '.join(learned) or 'none yet'}",
@@ -179,11 +178,11 @@ class AgentSession:
         return "\n".join(lines)
 
     def _conversation_length(self) -> str:
-        learned = self.agent.__dict__.get("Chat")
-        if learned is None or "history" not in learned._actions:
+        learned = self.agent.learned.get("Chat")
+        if learned is None or "history" not in learned.actions:
             return "—"
         turns = [turn for turn in learned.history() if turn.get("role") != "system"]
-        return f"{len(turns)} message(s) kept by `{learned._module_name}`"
+        return f"{len(turns)} message(s) kept by `{learned.module_name}`"
 
     def _module_label(self, name: str) -> str:
         kind = self.agent.registry.module(name).kind
