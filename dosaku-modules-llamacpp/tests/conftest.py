@@ -2,8 +2,6 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["dosaku.testing.fixtures"]
-
 
 @pytest.fixture(scope="session")
 def smollm2():
