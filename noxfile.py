@@ -18,6 +18,7 @@ nox.options.default_venv_backend = "venv"
 
 #: Module packs and other distributions, in install order. Each has tests/ and a `test` extra.
 PACKS: list[str] = [
+    "dosaku-modules-gnugo",
     "dosaku-modules-llamacpp",
     "dosaku-modules-openai",
     "dosaku-modules-stability",

@@ -13,9 +13,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from dosaku_gnugo.gnugo import gnugo_command
 from dosaku.testing import isolated_agent
 from dosaku_gnugo import plugin
+from dosaku_gnugo.gnugo import gnugo_command
 
 RESULTS = Path(__file__).parent / "results"
 COMMAND = [*gnugo_command(), "--seed", "1"]

@@ -18,11 +18,8 @@ class LearnedTask:
     Each action is stored as a plain attribute bound to the module, so a call through the agent costs one
     attribute lookup more than calling the module itself.
 
-    Attributes:
-        task_name: The task, e.g. ``'Chat'``.
-        module: The module instance that does it.
-        module_name: The module's registered name, e.g. ``'EchoBot'``.
-        actions: The actions it exposes, required ones first, then the optional ones the module implements.
+    Besides its actions it has :attr:`task_name`, :attr:`module`, :attr:`module_name` and :attr:`actions` (the
+    required actions, then the optional ones the module implements).
 
     Example::
 
