@@ -135,7 +135,7 @@ class MCPServerModule(Module):
     def _call(self, tool: str, arguments: dict[str, Any], idempotent: bool) -> Any:
         with self._lock:
             if self._given_up is not None:
-                raise self._given_up
+                raise MCPServerCrashed(str(self._given_up), server=self.server)
             if not self._connection.running:
                 self._start_again(f"it had stopped (before the call to {tool!r})", after_crash=False)
         try:

@@ -128,6 +128,8 @@ class Connection:
         self._client: Client | None = None
         self._stderr: StderrTail | None = None
         self._ended: BaseException | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._done: concurrent.futures.Future[None] = concurrent.futures.Future()
 
     # --- lifetime --------------------------------------------------------------------------------------------
     @property
@@ -143,14 +145,14 @@ class Connection:
                 ``start_timeout`` seconds, or nobody listens at the URL.
         """
         self.close()
-        self._ended = None
+        self._ended, self._task = None, None
         transport = self._transport()
         loop = asyncio.new_event_loop()
         thread = threading.Thread(target=loop.run_forever, daemon=True, name=f"dosaku-mcp-{self.server.name}")
         thread.start()
         self._loop, self._thread = loop, thread
         ready: concurrent.futures.Future[ToolListing] = concurrent.futures.Future()
-        self._stop = asyncio.Event()
+        self._stop, self._done = asyncio.Event(), concurrent.futures.Future()
         self._main = asyncio.run_coroutine_threadsafe(self._hold(transport, ready), loop)
         _live.add(self)
         try:
@@ -188,8 +190,9 @@ class Connection:
 
     async def _hold(self, transport: Any, ready: concurrent.futures.Future[ToolListing]) -> None:
         """The task that holds the client open until :meth:`close`."""
-        stop = self._stop
+        stop, done = self._stop, self._done
         assert stop is not None
+        self._task = asyncio.current_task()
         try:
             async with Client(transport, read_timeout_seconds=self.timeout, client_info=_client_info()) as client:
                 listing = await _read_listing(client)
@@ -204,6 +207,7 @@ class Connection:
                 ready.set_exception(error)
         finally:
             self._client = None
+            done.set_result(None)
 
     def _stop_now(self) -> str:
         """Stop whatever was started; returns the server's last stderr lines."""
@@ -218,15 +222,15 @@ class Connection:
         self._loop = None
         _live.discard(self)
         if main is not None and not main.done():
-            if stop is not None:
+            if self._client is None and self._task is not None:  # still starting: stop waiting for it
+                loop.call_soon_threadsafe(self._task.cancel)
+            elif stop is not None:
                 loop.call_soon_threadsafe(stop.set)
             try:
-                main.result(timeout=CLOSE_TIMEOUT_S)
+                self._done.result(timeout=CLOSE_TIMEOUT_S)
             except concurrent.futures.TimeoutError:
                 main.cancel()
                 log.warning("the MCP server %r did not stop in %g s", self.server.name, CLOSE_TIMEOUT_S)
-            except BaseException:  # noqa: BLE001 - it is going away either way
-                pass
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
             self._thread.join(CLOSE_TIMEOUT_S)

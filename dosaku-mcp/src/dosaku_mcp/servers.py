@@ -233,15 +233,35 @@ def read_servers(config: Any) -> list[ServerEntry]:
     return servers
 
 
+def parse_key(key: str) -> tuple[str, str]:
+    """``(config file, server name)`` of a :attr:`ServerEntry.key`.
+
+    Raises:
+        MCPConfigError: it is not one.
+    """
+    try:
+        padded = key[1:] + "=" * (-len(key[1:]) % 4)
+        path, name = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return str(path), str(name)
+    except (ValueError, TypeError) as error:
+        raise MCPConfigError(f"{key!r} does not name a configured MCP server ({error}).") from None
+
+
+def server_of_target(target: object) -> str | None:
+    """The server name a task or module spec's target names, or None when it is not one of this plugin's."""
+    if not isinstance(target, str) or not target.startswith("dosaku_mcp.tasks:"):
+        return None
+    try:
+        return parse_key(target.rsplit(".", 1)[1])[1]
+    except MCPConfigError:
+        return None
+
+
 def decode_key(key: str) -> ServerEntry:
     """The server a :attr:`ServerEntry.key` names, read anew from its config file.
 
     Raises:
         MCPConfigError: the key is not one, or the server is no longer configured.
     """
-    try:
-        padded = key[1:] + "=" * (-len(key[1:]) % 4)
-        path, name = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, TypeError) as error:
-        raise MCPConfigError(f"{key!r} does not name a configured MCP server ({error}).") from None
+    path, name = parse_key(key)
     return entry(Config(path), name)
