@@ -139,8 +139,7 @@ class ServerEntry:
             words = shlex.split(self.target)
         except ValueError:
             return "(a command line that cannot be read)"
-        shown = [f"{word.partition('=')[0]}=…" if ENV_WORD.match(word) else word for word in words]
-        return shlex.join(shown)
+        return " ".join(f"{word.partition('=')[0]}=…" if ENV_WORD.match(word) else shlex.quote(word) for word in words)
 
     def summary(self) -> str:
         """One line for ``dosaku tasks``."""
