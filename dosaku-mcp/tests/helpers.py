@@ -38,7 +38,8 @@ def wait_for_port(port: int, process: subprocess.Popen | None = None, timeout: f
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise AssertionError(f"the server exited with {process.returncode}: {process.stderr.read() if process.stderr else ''}")
+            output = process.stderr.read() if process.stderr else ""
+            raise AssertionError(f"the server exited with {process.returncode}: {output}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
             return

@@ -82,7 +82,8 @@ def test_mcp_add_list_remove(home):
 
 def test_mcp_add_refuses_bad_names_and_taken_tasks(home):
     done = dosaku("mcp", "add", "chat", "--", "mcp-server-time")
-    assert done.returncode != 0 and "The task name 'Chat' is taken (by dosaku.default_plugins.core); choose another" in done.stderr
+    assert done.returncode != 0
+    assert "The task name 'Chat' is taken (by dosaku.default_plugins.core); choose another" in done.stderr
     done = dosaku("mcp", "add", "9lives", "--", "mcp-server-time")
     assert done.returncode != 0 and "'9lives' is not a server name" in done.stderr
     done = dosaku("mcp", "add", "time", "--task", "lower", "--", "mcp-server-time")

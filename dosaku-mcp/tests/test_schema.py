@@ -54,11 +54,11 @@ def test_an_action_from_a_tool():
 
 
 def test_action_names_avoid_the_modules_own_attributes(agent_factory, add_server):
+    from dosaku.config import Config
+    from dosaku.task import required_actions
     from dosaku_mcp.classes import build
     from dosaku_mcp.servers import entry
     from dosaku_mcp.tool_cache import ToolListing
-    from dosaku.config import Config
-    from dosaku.task import required_actions
 
     add_server("odd", "mcp-server-time")
     listing = ToolListing([{"name": name, "description": name, "input_schema": {"type": "object"}}

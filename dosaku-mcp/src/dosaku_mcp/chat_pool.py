@@ -1,5 +1,5 @@
-"""What answers ``dosaku serve``'s chat completions: a pool of agents, each with its own Chat module (or a Dosaku agent),
-so concurrent conversations never share a module's history.
+"""What answers ``dosaku serve``'s chat completions: a pool of agents, each with its own Chat module (or a Dosaku
+agent), so concurrent conversations never share a module's history.
 
 The OpenAI API is stateless: each request carries the whole conversation. So a request takes an idle agent from the
 pool (one is made when none is idle and the pool is not full; else it waits), sets that module's conversation to the

@@ -18,12 +18,12 @@ from __future__ import annotations
 import abc
 import hashlib
 import json
-import threading
 from typing import Any
 
 from dosaku import DosakuError, Task
 
 from dosaku_mcp import tool_cache
+from dosaku_mcp.built_classes import forget, get_or_build
 from dosaku_mcp.client_module import MCPServerModule, MCPServerService
 from dosaku_mcp.errors import MCPConfigError, MCPError
 from dosaku_mcp.schema import Action
@@ -32,8 +32,6 @@ from dosaku_mcp.tool_cache import ToolListing
 
 #: Names an action may not take: the module's own attributes, and the learned task's.
 RESERVED = frozenset(dir(MCPServerService)) | {"module", "default_action", "self", "mcp_tools"}
-_built: dict[tuple[Any, ...], tuple[type, type]] = {}
-_lock = threading.Lock()
 
 
 class MCPArgumentError(MCPError, TypeError):
@@ -71,21 +69,12 @@ def classes_for(server: ServerEntry) -> tuple[type, type]:
     digest = hashlib.sha256(json.dumps(listing.as_dict() | {"fetched": 0}, sort_keys=True).encode()).hexdigest()
     key = (server.config_path, server.name, server.fingerprint(), server.task, server.kind, server.timeout,
            server.start_timeout, digest)
-    with _lock:
-        if key not in _built:
-            _built[key] = build(server, listing)
-        return _built[key]
-
-
-def forget(server: ServerEntry) -> None:
-    """Drop the classes made for ``server``, so the next learn builds them from the current tool list."""
-    with _lock:
-        for key in [key for key in _built if key[:2] == (server.config_path, server.name)]:
-            del _built[key]
+    return get_or_build(key, lambda: build(server, listing))
 
 
 def _task_doc(server: ServerEntry, listing: ToolListing, actions: list[Action]) -> str:
-    peer = f" It calls itself {listing.server_name} {listing.server_version}".rstrip() + "." if listing.server_name else ""
+    peer = f" It calls itself {listing.server_name} {listing.server_version}".rstrip() + "."
+    peer = peer if listing.server_name else ""
     how = "streamable HTTP at" if server.is_http else "the command"
     lines = [f"Tools of the MCP server '{server.name}'.", f"Served over {how} {server.describe()}.{peer}"]
     if listing.instructions.strip():
@@ -102,7 +91,8 @@ def _abstract(task: str, action: Action) -> Any:
 
     method.__name__, method.__qualname__, method.__doc__ = action.name, f"{task}.{action.name}", action.doc
     method.__signature__ = action.signature  # type: ignore[attr-defined]
-    method.__annotations__ = {name: p.annotation for name, p in action.signature.parameters.items() if name != "self"}
+    parameters = action.signature.parameters.items()
+    method.__annotations__ = {name: parameter.annotation for name, parameter in parameters if name != "self"}
     return abc.abstractmethod(method)
 
 

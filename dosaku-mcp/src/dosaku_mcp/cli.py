@@ -117,7 +117,7 @@ def mcp_list() -> None:
     config = _config()
     servers = read_servers(config)
     if not servers:
-        click.echo(f"No MCP servers are configured. Add one: dosaku mcp add time -- mcp-server-time")
+        click.echo("No MCP servers are configured. Add one: dosaku mcp add time -- mcp-server-time")
         return
     for server in servers:
         listing = tool_cache.load(server)

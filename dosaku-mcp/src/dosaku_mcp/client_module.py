@@ -82,7 +82,7 @@ class MCPServerModule(Module):
     def _notice(self, listing: ToolListing) -> None:
         """Cache the live tool list; say so when it is not the one this class was made from."""
         from dosaku_mcp import tool_cache
-        from dosaku_mcp.classes import forget
+        from dosaku_mcp.built_classes import forget
 
         if listing.same_tools(self.mcp_listing):
             if tool_cache.load(self.mcp_server) is None:

@@ -292,7 +292,7 @@ class Connection:
             reason = f"its handshake answer is not valid MCP ({root.error_count()} problems)"
         else:
             reason = f"{type(root).__name__}: {root}"
-        hint = (f"Check that something serves MCP at that URL (`dosaku mcp list`)." if server.is_http else
+        hint = ("Check that something serves MCP at that URL (`dosaku mcp list`)." if server.is_http else
                 f"Run the command yourself to see why, and fix [{SECTION}] {server.name} in {server.config_path}.")
         return MCPServerNotStarted(
             f"The MCP server {server.name!r} ({how}) could not be started: {reason}.{self._stderr_note(stderr)} {hint}",

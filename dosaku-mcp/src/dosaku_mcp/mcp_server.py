@@ -185,8 +185,8 @@ def _settle(value: Any) -> Any:
     """A streamed result (an iterator of partial results, each the whole so far) as its last item."""
     if isinstance(value, Iterator):
         last = None
-        for last in value:
-            pass
+        for item in value:
+            last = item
         return last
     return value
 

@@ -166,7 +166,8 @@ async def _events(started: _Started, ident: str, created: int, model: str, messa
         yield "data: [DONE]\n\n"
     except Exception as failure:  # noqa: BLE001 - the stream has started: report in-band, as the API does
         log.exception("chat stream failed")
-        yield f"data: {json.dumps({'error': {'message': f'{type(failure).__name__}: {failure}', 'type': 'server_error'}})}\n\n"
+        problem = {"error": {"message": f"{type(failure).__name__}: {failure}", "type": "server_error"}}
+        yield f"data: {json.dumps(problem)}\n\n"
     finally:
         close = getattr(started.rest, "close", None)
         if callable(close):
