@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from helpers import PYTHON, TOOL_SERVER, program
 
-HEAVY = ("mcp", "mcp_types", "starlette", "uvicorn", "httpx", "httpx2", "anyio", "pydantic")
+HEAVY = ("mcp", "mcp_types", "starlette", "uvicorn", "httpx", "httpx2", "sse_starlette")
 
 
 def dosaku(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
