@@ -128,3 +128,17 @@ def test_an_unknown_task_fails_at_start(home):
     done = subprocess.run(serve_command("--task", "Chta"), capture_output=True, text=True, timeout=60,
                           stdin=subprocess.DEVNULL)
     assert done.returncode != 0 and "Unknown task 'Chta'. Did you mean: Chat?" in done.stderr
+
+
+def test_an_mcp_server_learned_by_dosaku_is_served_on(home, add_server):
+    add_server("time", "mcp-server-time --local-timezone UTC")
+
+    async def session():
+        async with sdk_client("--task", "Time") as client:
+            names = [tool.name for tool in (await client.list_tools()).tools]
+            now = await client.call_tool("Time__get_current_time", {"timezone": "America/Lima"})
+            return names, now
+
+    names, now = run(session)
+    assert names == ["Time__get_current_time", "Time__convert_time"]
+    assert not now.is_error and '"timezone": "America/Lima"' in now.content[0].text
