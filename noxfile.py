@@ -25,6 +25,7 @@ PACKS: list[str] = [
     "dosaku-modules-tencent",
     "dosaku-gui",
     "dosaku-ray",
+    "dosaku-mcp",  # after the packs whose tasks it serves
 ]
 #: Distributions under tests/ installed for the entry-point discovery tests.
 TEST_PLUGINS = ["tests/plugins/dosaku-example-plugin", "tests/plugins/dosaku-broken-plugin",
