@@ -41,6 +41,8 @@ class Agent:
         spend_limit_usd: Refuse service calls that could take spending past this many USD per day
             (default ``[SERVICES] SPEND_LIMIT_USD``; none when unset). See :mod:`dosaku.metering`.
         allow_unknown_prices: Let calls to models without a known price pass the spend limit.
+        log: Keep this agent's conversations in the log (:mod:`dosaku.logs`): None (default) unless
+            ``[LOGS] ENABLED = false``; False: never; True: always; or a :class:`dosaku.logs.LogStore` to write to.
 
     Example::
 
@@ -76,6 +78,7 @@ class Agent:
         catalog: Catalog | None = None,
         spend_limit_usd: float | None = None,
         allow_unknown_prices: bool | None = None,
+        log: Any = None,  # logs seam
     ):
         self._enable_services = bool(enable_services)
         self._enable_executors = bool(enable_executors)
@@ -92,6 +95,7 @@ class Agent:
         self._resources: ResourceManager | None = None
         self._spending_policy = (spend_limit_usd, allow_unknown_prices)
         self._spending: Spending | None = None
+        self._log = log  # logs seam: None (the config says), False, True or a dosaku.logs.LogStore
 
     @property
     def config(self) -> Config:
@@ -337,7 +341,8 @@ class Agent:
                 e.g. ``'ray'`` with dosaku-ray installed (default: ``[PLACEMENT] <ModuleName>`` in the config,
                 else local). Permissions are checked before the module is placed, and a placed module's actions
                 are called exactly as a local one's (see the ``dosaku_placement`` hook).
-            **kwargs: Passed to the module's constructor, e.g. ``upscale=4``.
+            **kwargs: Passed to the module's constructor, e.g. ``upscale=4``; ``conversation=ID`` (not passed on)
+                restores that logged conversation into a Chat module (see :mod:`dosaku.logs`).
 
         Raises:
             TaskNotFound: no installed plugin defines ``task`` (the message lists close matches).
@@ -348,6 +353,7 @@ class Agent:
             ModuleDoesNotImplementTask: the module lacks some of the task's actions.
             ModuleLoadError: the module could not be imported or built.
             PlacementNotAvailable: no installed plugin handles ``placement``.
+            ConversationNotFound: no logged conversation has the id given as ``conversation``.
 
         On any error the agent is left exactly as it was.
 
@@ -357,12 +363,17 @@ class Agent:
             agent.learn('Chat', module='LlamaCppChat', placement='ray')  # on a Ray cluster (dosaku-ray)
         """
         from dosaku import learning
+        from dosaku.logs import seam  # logs seam
 
         self._notice_new_folders()
+        pending = seam.before_learn(self, self._log, kwargs)  # logs seam: takes conversation=ID out of kwargs
         learning.learn(self, task, module, placement, kwargs)
+        seam.after_learn(self, self._log, task, pending)  # logs seam: logs (and restores) the module's conversation
 
     def _wrap_action(self, action: str, function: Any) -> Any:
-        return self.resources.wrap(action, function)  # the function itself unless the module is managed
+        from dosaku.logs.tracing import traced_action  # logs seam: a span per call when traces are on
+
+        return traced_action(self, action, self.resources.wrap(action, function))  # logs seam (traced_action)
 
     @property
     def resources(self) -> ResourceManager:

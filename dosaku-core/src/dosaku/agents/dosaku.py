@@ -188,6 +188,11 @@ class Dosaku(Agent):
             for event in dosk.do_iter('Make an image of a red fox.'):
                 print(event.describe() if isinstance(event, Step) else event)
         """
+        from dosaku.logs.seam import logged_events  # logs seam: each Step is kept with the conversation
+
+        return logged_events(self, self._do_iter(request))  # logs seam
+
+    def _do_iter(self, request: str) -> Iterator[Step | Answer]:  # logs seam: was the body of do_iter
         send = self._tool_chat()
         store = ArtifactStore()
         box = Toolbox(self, store, self.approve)
