@@ -176,3 +176,8 @@ def keys_unset(name: str) -> None:
 
 
 COMMANDS = (tasks, modules, plugins, doc, config, keys, install, uninstall)
+
+from dosaku.cli.chat import ask, chat  # noqa: E402 - logs seam: the conversation log's commands (issue 19)
+from dosaku.cli.logs import logs  # noqa: E402 - logs seam
+
+COMMANDS = (*COMMANDS, logs, chat, ask)  # logs seam
