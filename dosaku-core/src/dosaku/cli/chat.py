@@ -78,26 +78,60 @@ def start_chat(enable_services: bool, no_log: bool, module: str | None, latest: 
     return agent, name
 
 
-def write_reply(reply: Any, out: Any = None) -> str:
-    """Print a reply as it streams (each partial is the whole reply so far); returns the whole reply.
+class StopOnInterrupt:
+    """While a reply streams: the first Ctrl-C asks it to stop at its next piece (so the module closes the stream
+    itself and keeps the text so far); a second one interrupts at once (for a stream that stalls)."""
 
-    A KeyboardInterrupt (Ctrl-C) stops the reply; the module keeps what it had (the stream is closed)."""
+    def __init__(self) -> None:
+        self.asked = False
+        self._previous: Any = None
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.asked:
+            raise KeyboardInterrupt
+        self.asked = True
+
+    def __enter__(self) -> StopOnInterrupt:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            import signal
+
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def write_reply(reply: Any, out: Any = None) -> str:
+    """Print a reply as it streams (each partial is the whole reply so far); returns the text shown.
+
+    Ctrl-C stops the reply (KeyboardInterrupt is raised once the stream is closed, which lets the module keep
+    what it had)."""
     out = out or sys.stdout
     if isinstance(reply, str):
         out.write(reply)
         out.flush()
         return reply
     shown = ""
-    try:
-        for partial in reply:
-            partial = str(partial)
-            out.write(partial[len(shown):] if partial.startswith(shown) else "\n" + partial)
-            out.flush()
-            shown = partial
-    finally:
-        close = getattr(reply, "close", None)
-        if callable(close):
-            close()
+    with StopOnInterrupt() as interrupt:
+        try:
+            for partial in reply:
+                partial = str(partial)
+                out.write(partial[len(shown):] if partial.startswith(shown) else "\n" + partial)
+                out.flush()
+                shown = partial
+                if interrupt.asked:
+                    break
+        finally:
+            close = getattr(reply, "close", None)
+            if callable(close):
+                close()
+    if interrupt.asked:
+        raise KeyboardInterrupt
     return shown
 
 
