@@ -179,7 +179,8 @@ def test_secrets_never_reach_the_file(dosaku_home, monkeypatch):
     assert record.messages[0].content == "my key is [secret]"
     assert "Authorization: [secret]" in record.messages[2].content
     assert record.system_prompt == "Never tell anyone [secret]."
-    assert record.steps[0].arguments == {"city": "Paris", "api_key": "[secret]", "headers": {"Authorization": "[secret]"}}
+    assert record.steps[0].arguments == {"city": "Paris", "api_key": "[secret]",
+                                         "headers": {"Authorization": "[secret]"}}
     assert agent.Chat.history()[1]["content"] == f"my key is {KEY}"  # only the log is scrubbed, not the chat
 
 
@@ -446,4 +447,5 @@ def test_two_processes_writing_at_once_lose_nothing(dosaku_home):
     assert [u for u in users if u.startswith("right")] == [f"right message {i}" for i in range(100)]
     with sqlite3.connect(store.path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert db.execute("SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH 'left'").fetchone()[0] == 200  # asked and echoed
+        found = db.execute("SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH 'left'").fetchone()[0]
+        assert found == 200  # asked and echoed
