@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dosaku.logs import LogStore, conversation_of, resume, use_store
-from dosaku.logs.store import logging_enabled
+from dosaku.logs import LogStore, conversation_of, resume, use_user
+from dosaku.logs.logger import logger_of
 
 from dosaku_gui.session import DOSAKU_CHOICE, AgentSession, chat_modules, default_chat_module
 
@@ -27,26 +27,42 @@ def user_of(request: Any) -> str:
 
 
 def bind_user(session: AgentSession, user: str) -> LogStore:
-    """Make ``session``'s agents log as ``user`` (and read only ``user``'s conversations); returns its store.
+    """Make ``session``'s agents log as ``user`` (whether they log at all is unchanged) and read only ``user``'s
+    conversations; returns the store the session reads from.
 
-    A session belongs to the first user it serves: a request of another user is refused (it cannot happen with
-    gradio's login, whose session is per browser and user, but the rule is kept here too)."""
+    A session belongs to the first user it serves: a request of another user is refused (gradio's login keeps a
+    session to one browser and user anyway)."""
     current = getattr(session, "user", None)
     if current is not None and current != user:
         raise PermissionError("This browser session belongs to another user; log in again.")
-    store = getattr(session, "log_store", None)
-    if store is None:
-        store = LogStore(config=session.agent.config, user=user)
-        session.user, session.log_store = user, store
+    session.user = user
     for agent in (session.agent, session._dosaku):
         if agent is not None:
-            use_store(agent, store if logging_enabled(agent.config) else None)
+            use_user(agent, user)
+    return session_store(session)
+
+
+def session_store(session: AgentSession) -> LogStore:
+    """Where the session's conversations are: the store its chat writes to, else the default log, as its user's."""
+    user = getattr(session, "user", None) or ""
+    for agent in (session._dosaku, session.agent):
+        if agent is not None and "Chat" in agent.tasks:
+            try:
+                logger = logger_of(conversation_of(agent))
+            except Exception:  # noqa: BLE001 - a module keeping no Conversation
+                logger = None
+            store = logger.store() if logger is not None else None
+            if store is not None:
+                return store
+    store = getattr(session, "log_store", None)
+    if store is None:
+        store = session.log_store = LogStore(config=session.agent.config, user=user)
     return store
 
 
 def conversations(session: AgentSession, query: str | None = None) -> list[Any]:
     """The session user's conversations, the most recently active first (only those matching ``query``)."""
-    store = bind_user(session, getattr(session, "user", None) or "")
+    store = session_store(session)
     return store.list(LIST_LIMIT, query=(query or "").strip() or None)
 
 
@@ -71,8 +87,7 @@ def reopen(session: AgentSession, ident: str) -> tuple[Any, str]:
     Raises:
         ConversationNotFound: it is not one of this user's conversations.
     """
-    store = bind_user(session, getattr(session, "user", None) or "")
-    summary = store.show(ident).summary
+    summary = session_store(session).show(ident).summary
     if summary.agent == "Dosaku":
         session.use_chat_module(DOSAKU_CHOICE)
         bind_user(session, session.user)  # the Dosaku agent may have just been made
@@ -86,7 +101,7 @@ def reopen(session: AgentSession, ident: str) -> tuple[Any, str]:
 
 def forget(session: AgentSession, ident: str) -> str:
     """Delete the conversation ``ident`` from the log (a new conversation starts if the chat was in it)."""
-    store = bind_user(session, getattr(session, "user", None) or "")
+    store = session_store(session)
     full = store.resolve(ident)
     if current_id(session) == full:
         session.reset_chat(DOSAKU_CHOICE if session._dosaku is not None else None)

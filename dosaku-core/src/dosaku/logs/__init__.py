@@ -49,6 +49,7 @@ _EXPORTS = {
     "conversation_of": "dosaku.logs.seam",
     "store_of": "dosaku.logs.seam",
     "use_store": "dosaku.logs.logger",
+    "use_user": "dosaku.logs.logger",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -61,7 +62,7 @@ if TYPE_CHECKING:
         LogDatabaseError,
         LogsError,
     )
-    from dosaku.logs.logger import use_store
+    from dosaku.logs.logger import use_store, use_user
     from dosaku.logs.records import (
         ConversationRecord,
         ConversationSummary,

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 #: Per agent, the store chosen with :func:`use_store` (None there: nothing is logged for that agent).
 _CHOSEN: weakref.WeakKeyDictionary[Any, LogStore | None] = weakref.WeakKeyDictionary()
+#: Per agent, the user chosen with :func:`use_user`: its conversations are written as (and read as) that user's.
+_USERS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 #: One store (one connection) per database, user and config file, shared by the agents of a process.
 _SHARED: dict[tuple[str, str, str], LogStore] = {}
 _SHARED_LOCK = threading.Lock()
@@ -43,6 +45,24 @@ def use_store(agent: Any, store: LogStore | None) -> None:
     _CHOSEN[agent] = store
 
 
+def use_user(agent: Any, user: str) -> None:
+    """Write ``agent``'s conversations as ``user``'s (a GUI login name; ``''`` for the machine's own user), to
+    wherever it logs; whether it logs at all stays as it was (``Agent(log=False)``, ``[LOGS] ENABLED``).
+
+    Example::
+
+        use_user(agent, 'alice')
+    """
+    _USERS[agent] = user
+
+
+def _as_user(agent: Any, store: LogStore | None) -> LogStore | None:
+    user = _USERS.get(agent)
+    if store is None or user is None or store.user == user:
+        return store
+    return store.for_user(user)
+
+
 def chosen_store(agent: Any) -> tuple[bool, LogStore | None]:
     """(whether a store was chosen for ``agent`` with :func:`use_store`, that store)."""
     if agent in _CHOSEN:
@@ -62,9 +82,9 @@ def store_for(agent: Any, log: Any) -> LogStore | None:
     if log is False:
         return None
     if isinstance(log, LogStore):
-        return log
+        return _as_user(agent, log)
     if log is True or logging_enabled(agent.config):
-        return shared_store(agent.config)
+        return _as_user(agent, shared_store(agent.config))
     return None
 
 
@@ -75,9 +95,7 @@ def reading_store(agent: Any, log: Any) -> LogStore:
     chosen, store = chosen_store(agent)
     if chosen and store is not None:
         return store
-    if isinstance(log, LogStore):
-        return log
-    return shared_store(agent.config)
+    return _as_user(agent, log if isinstance(log, LogStore) else shared_store(agent.config))
 
 
 def model_of(module: Any) -> str | None:
@@ -114,7 +132,7 @@ class ConversationLogger(ConversationObserver):
             return store
         if self._store is self:  # resolved once: the config is read on the first message, not on every one
             self._store = store_for(agent, self.log)
-        return self._store
+        return _as_user(agent, self._store)
 
     def added(self, conversation: Conversation, messages: list[dict[str, Any]], details: dict[str, Any]) -> None:
         store = self.store()

@@ -134,6 +134,15 @@ class LogStore:
         self._lock = threading.RLock()
         self._connection: sqlite3.Connection | None = None
         self._scrubber: Scrubber | None = None
+        self._users: dict[str, LogStore] = {}
+
+    def for_user(self, user: str) -> LogStore:
+        """The same database, as ``user``'s (made once per user and kept)."""
+        with self._lock:
+            store = self._users.get(user)
+            if store is None:
+                store = self._users[user] = LogStore(self.path, config=self.config, user=user)
+            return store
 
     # --- switches ------------------------------------------------------------------------------------------
     @property
