@@ -449,3 +449,24 @@ def test_two_processes_writing_at_once_lose_nothing(dosaku_home):
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         found = db.execute("SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH 'left'").fetchone()[0]
         assert found == 200  # asked and echoed
+
+
+def test_the_scrubber_knows_the_usual_shapes_of_secrets():
+    from dosaku.config import Secret
+    from dosaku.logs.scrub import Scrubber, secret_name
+
+    scrub = Scrubber(["exact-secret-value-42"])
+    assert scrub.text("say exact-secret-value-42 twice: exact-secret-value-42") == "say [secret] twice: [secret]"
+    assert scrub.text("Authorization: Bearer abc.def-ghi") == "Authorization: [secret]"
+    assert scrub.text('{"authorization": "Basic dXNlcjpw"}') == '{"authorization": "[secret]"}'
+    assert scrub.text("use bearer eyJhbGciOiJIUzI1NiJ9.payload") == "use bearer [secret]"
+    assert scrub.text("export OPENAI_API_KEY=sk-proj-abcdefghijklmnop1234") == "export OPENAI_API_KEY=[secret]"
+    assert scrub.text("password: hunter22 ok") == "password: [secret] ok"
+    assert scrub.text("token ghp_abcdefghijklmnopqrstuvwxyz0123 and AKIAABCDEFGHIJKLMNOP") == (
+        "token [secret] and [secret]")
+    assert scrub.text("an ordinary sentence about keys and tokens") == "an ordinary sentence about keys and tokens"
+    assert scrub.text(Secret("anything at all")) == "[secret]"
+    assert scrub.value({"max_tokens": 64, "Cookie": "session=abc", "nested": [{"password": "pw"}]}) == {
+        "max_tokens": 64, "Cookie": "[secret]", "nested": [{"password": "[secret]"}]}
+    assert [secret_name(n) for n in ("api_key", "X-Api-Key", "max_tokens", "keyboard", 3)] == [
+        True, True, False, False, False]

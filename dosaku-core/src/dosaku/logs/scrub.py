@@ -39,6 +39,11 @@ _PATTERNS = [
 ]
 
 
+#: Every pattern above needs one of these (in lower case) to match: texts without any are left alone at once.
+HINTS = ("authorization", "bearer", "key", "token", "secret", "passw", "passwd", "sk-", "pk-", "rk-", "ghp_", "gho_",
+         "ghu_", "ghs_", "github_pat_", "xox", "akia")
+
+
 def secret_name(name: object) -> bool:
     """Whether a field called ``name`` holds a secret: its last word is key, token, secret, password...
 
@@ -92,8 +97,10 @@ class Scrubber:
         for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, MASK)
-        for pattern, replacement in _PATTERNS:
-            text = pattern.sub(replacement, text)
+        lowered = text.lower()
+        if any(hint in lowered for hint in HINTS):  # the patterns only run on texts that could match one
+            for pattern, replacement in _PATTERNS:
+                text = pattern.sub(replacement, text)
         return text
 
     def value(self, value: Any) -> Any:
