@@ -174,6 +174,7 @@ class LogStore:
 
             from dosaku.logs.schema import SCHEMA, VERSION
 
+            connection = None
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
                 if not self.path.exists():
@@ -192,6 +193,8 @@ class LogStore:
                             connection.execute("ROLLBACK")
                         raise
             except (sqlite3.Error, OSError) as error:
+                if connection is not None:
+                    connection.close()
                 raise LogDatabaseError(str(self.path), error) from None
             self._connection = connection
         return self._connection
