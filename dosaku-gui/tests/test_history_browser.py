@@ -144,3 +144,39 @@ def test_two_logged_in_users_see_only_their_own_history(browser, guarded):
     assert sorted((s.user, s.title) for s in store.list(0)) == [
         ("alice", "alice plans a surprise party"), ("bob", "bob buys groceries")]
     assert "Traceback" not in guarded.log()
+
+
+def test_a_smollm2_conversation_is_reopened_after_a_reload_and_goes_on(browser, smollm2_server):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(180_000)
+    try:
+        page.goto(smollm2_server.url)
+        page.locator("#chat-status").get_by_text("Chatting with LlamaCppChat.").wait_for()
+        box = page.locator("#chat-input textarea")
+        box.fill("Name a colour of the sky.")
+        box.press("Enter")
+        page.locator('#chatbot [data-testid="bot"]').first.wait_for()
+        page.locator("#chat-status").get_by_text("Chatting with LlamaCppChat.").wait_for()
+        first_reply = page.locator('#chatbot [data-testid="bot"]').first.inner_text().strip()
+        assert first_reply
+
+        page.reload()
+        page.locator("#chat-status").get_by_text("Chatting with LlamaCppChat.").wait_for()
+        page.locator("#history-list label").filter(has_text="Name a colour of the sky.").first.click()
+        page.locator("#chat-status").get_by_text("with LlamaCppChat.").wait_for()
+        assert page.locator('#chatbot [data-testid="bot"]').first.inner_text().strip() == first_reply
+        box.fill("And of grass?")
+        box.press("Enter")
+        page.locator('#chatbot [data-testid="bot"]').nth(1).wait_for()
+        page.locator("#chat-status").get_by_text("Chatting with LlamaCppChat.").wait_for()
+        assert [t.strip() for t in page.locator('#chatbot [data-testid="user"]').all_inner_texts()] == [
+            "Name a colour of the sky.", "And of grass?"]
+    finally:
+        context.close()
+    home = smollm2_server.log_path.parent
+    store = LogStore(home / "data" / "logs.db", config=Config(home / "config.ini", environ={}))
+    [conversation] = [s for s in store.list(0) if s.title == "Name a colour of the sky."]
+    record = store.show(conversation.id)
+    assert [m.content for m in record.messages if m.role == "user"] == ["Name a colour of the sky.", "And of grass?"]
+    assert record.summary.module == "LlamaCppChat" and record.messages[1].content == first_reply
