@@ -48,6 +48,17 @@ def openai_overhead(rounds: int, turns: int) -> dict[str, float]:
     from dosaku.testing import make_plugin_manager
     from dosaku_openai.testing import FakeOpenAIServer
 
+    from dosaku.logs.logger import ConversationLogger
+
+    spent: list[float] = []  # the logger's own time per logged exchange: the overhead without the network's jitter
+    added = ConversationLogger.added
+
+    def timed_added(self: Any, *args: Any) -> None:
+        start = time.perf_counter()
+        added(self, *args)
+        spent.append(time.perf_counter() - start)
+
+    ConversationLogger.added = timed_added  # type: ignore[method-assign]
     results: dict[str, float] = {}
     with FakeOpenAIServer() as server:
         os.environ.update(OPENAI_API_KEY=server.api_key, OPENAI_BASE_URL=server.base_url)
@@ -72,14 +83,18 @@ def openai_overhead(rounds: int, turns: int) -> dict[str, float]:
             label = "openai_stream" if stream else "openai"
             for agent in agents.values():  # warm up connections
                 conversation(agent, stream)
+            spent.clear()
             samples: dict[str, list[float]] = {"off": [], "on": []}
-            for index in range(rounds * 4):  # alternate which goes first
+            for index in range(rounds * 8):  # alternate which goes first
                 order = ("off", "on") if index % 2 == 0 else ("on", "off")
                 for name in order:
                     samples[name].append(conversation(agents[name], stream))
             off, on = statistics.median(samples["off"]), statistics.median(samples["on"])
+            results[f"{label}_logger_ms_per_message"] = statistics.median(spent) * 1e3
+            spent.clear()
             results.update({f"{label}_off_ms": off * 1e3, f"{label}_on_ms": on * 1e3,
                             f"{label}_overhead_ms": (on - off) * 1e3, f"{label}_ratio": on / off})
+    ConversationLogger.added = added  # type: ignore[method-assign]
     return results
 
 
