@@ -36,7 +36,7 @@ def bind_user(session: AgentSession, user: str) -> LogStore:
     if current is not None and current != user:
         raise PermissionError("This browser session belongs to another user; log in again.")
     session.user = user
-    for agent in (session.agent, session._dosaku):
+    for agent in (session.agent, session.dosaku_agent):
         if agent is not None:
             use_user(agent, user)
     return session_store(session)
@@ -45,7 +45,7 @@ def bind_user(session: AgentSession, user: str) -> LogStore:
 def session_store(session: AgentSession) -> LogStore:
     """Where the session's conversations are: the store its chat writes to, else the default log, as its user's."""
     user = getattr(session, "user", None) or ""
-    for agent in (session._dosaku, session.agent):
+    for agent in (session.dosaku_agent, session.agent):
         if agent is not None and "Chat" in agent.tasks:
             try:
                 logger = logger_of(conversation_of(agent))
@@ -68,7 +68,7 @@ def conversations(session: AgentSession, query: str | None = None) -> list[Any]:
 
 def current_id(session: AgentSession) -> str | None:
     """The id of the conversation the session's chat is in (None before its first message)."""
-    for agent in (session._dosaku, session.agent):
+    for agent in (session.dosaku_agent, session.agent):
         if agent is not None and "Chat" in agent.tasks:
             try:
                 ident = conversation_of(agent).id
@@ -104,7 +104,7 @@ def forget(session: AgentSession, ident: str) -> str:
     store = session_store(session)
     full = store.resolve(ident)
     if current_id(session) == full:
-        session.reset_chat(DOSAKU_CHOICE if session._dosaku is not None else None)
+        session.reset_chat(DOSAKU_CHOICE if session.dosaku_agent is not None else None)
         session.reset_chat(None)
     store.delete(full)
     return full
