@@ -44,3 +44,28 @@ def test_a_resumed_conversation_is_in_the_models_prompt(dosaku_home):
     reply = record.messages[-1]
     assert reply.duration_s is not None and reply.duration_s > 0
     assert reply.completion_tokens is not None and 1 <= reply.completion_tokens <= 8
+
+
+def test_dosaku_chat_in_a_terminal_with_smollm2_ctrl_c_keeps_the_reply_so_far(dosaku_home):
+    import os
+    import sys
+    from pathlib import Path
+
+    from dosaku.testing.terminal import Terminal
+
+    script = str(Path(sys.executable).parent / "dosaku")
+    argv = [script, "chat", "-m", "LlamaCppChat", "-o", "max_tokens", "400", "-o", "temperature", "0"]
+    with Terminal(argv, env=dict(os.environ), timeout_s=180) as term:
+        term.expect("Chatting with LlamaCppChat.")
+        term.expect("> ")
+        term.send_line("Count from 1 to 200, one number per line.")
+        term.expect("1", timeout_s=180)  # the reply streams
+        term.send_ctrl_c()
+        term.expect("[reply stopped]")
+        term.expect("> ")
+        term.send_line("exit")
+        assert term.wait() == 0
+    [summary] = LogStore().list()
+    user, reply = LogStore().show(summary.id).messages
+    assert user.content == "Count from 1 to 200, one number per line."
+    assert reply.role == "assistant" and "1" in reply.content and (reply.completion_tokens or 0) < 400
