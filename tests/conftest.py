@@ -19,3 +19,10 @@ def venv(tmp_path_factory):
     outer = [path for path in sys.path if path and "site-packages" in path or path.endswith("/src")]
     Path(site, "dosaku_outer.pth").write_text("\n".join(outer) + "\n")
     return python
+
+
+@pytest.fixture(autouse=True)
+def _private_data_dir(tmp_path, monkeypatch):
+    """Each test's conversation log and spend ledger live in its own data directory (the one dosaku_home uses too),
+    never the user's: agents here have configs of their own, but Config.data_dir follows DOSAKU_DATA_DIR."""
+    monkeypatch.setenv("DOSAKU_DATA_DIR", str(tmp_path / "data"))

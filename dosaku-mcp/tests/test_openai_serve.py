@@ -128,7 +128,8 @@ def test_listening_beyond_loopback_needs_a_token(home):
 
 
 def test_a_module_that_is_refused_fails_at_start(home):
-    done = subprocess.run([program("dosaku"), "serve", "--dosaku", "--port", str(free_port())],
+    done = subprocess.run([program("dosaku"), "serve", "--dosaku", "--chat-module", "OpenAIChat", "--port",
+                           str(free_port())],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and "Dosaku requires services be enabled" in done.stderr
 

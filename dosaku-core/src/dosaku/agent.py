@@ -24,6 +24,8 @@ from dosaku.errors import (
 from dosaku.installer import InstallNotConfirmed, InstallPlan, install_plan, run_pip, uninstall_plan
 from dosaku.learned_task import LearnedTask
 from dosaku.learning import BadModuleArguments, LoadedModule, ModuleImportFailed
+from dosaku.logs import LogStore, attach
+from dosaku.logs.tracing import traced_action
 from dosaku.module import Module, kind_of
 from dosaku.placement import LOCAL, ModuleFactory, build, place, placement_of
 from dosaku.plugins import PluginFailure, PluginManager, Registry, plugin_manager
@@ -49,6 +51,8 @@ class Agent:
         spend_limit_usd: Refuse service calls that could take spending past this many USD per day
             (default ``[SERVICES] SPEND_LIMIT_USD``; none when unset). See :mod:`dosaku.metering`.
         allow_unknown_prices: Let calls to models without a known price pass the spend limit.
+        log: Keep this agent's conversations in the log (:mod:`dosaku.logs`): None (default) unless
+            ``[LOGS] ENABLED = false``; False: never; True: always; or a :class:`dosaku.logs.LogStore` to write to.
 
     Example::
 
@@ -84,6 +88,7 @@ class Agent:
         catalog: Catalog | None = None,
         spend_limit_usd: float | None = None,
         allow_unknown_prices: bool | None = None,
+        log: bool | LogStore | None = None,
     ):
         self._enable_services = bool(enable_services)
         self._enable_executors = bool(enable_executors)
@@ -99,6 +104,7 @@ class Agent:
         self._resources: ResourceManager | None = None
         self._spending_policy = (spend_limit_usd, allow_unknown_prices)
         self._spending: Spending | None = None
+        self._log = log  # None: as the config says; False, True, or the LogStore to write to
 
     @property
     def config(self) -> Config:
@@ -324,7 +330,8 @@ class Agent:
                 e.g. ``'ray'`` with dosaku-ray installed (default: ``[PLACEMENT] <ModuleName>`` in the config,
                 else local). Permissions are checked before the module is placed, and a placed module's actions
                 are called exactly as a local one's (see the ``dosaku_placement`` hook).
-            **kwargs: Passed to the module's constructor, e.g. ``upscale=4``.
+            **kwargs: Passed to the module's constructor, e.g. ``upscale=4``; ``conversation=ID`` (not passed on)
+                restores that logged conversation into a Chat module (see :mod:`dosaku.logs`).
 
         Raises:
             TaskNotFound: no installed plugin defines ``task`` (the message lists close matches).
@@ -335,6 +342,7 @@ class Agent:
             ModuleDoesNotImplementTask: the module lacks some of the task's actions.
             ModuleLoadError: the module could not be imported or built.
             PlacementNotAvailable: no installed plugin handles ``placement``.
+            ConversationNotFound: no logged conversation has the id given as ``conversation``.
 
         When the agent picks the module by itself, a broken candidate (its code does not import, it lacks actions of
         the task, or it crashes while starting) is skipped for the next best, and why is recorded in
@@ -350,6 +358,13 @@ class Agent:
         if hasattr(type(self), task):
             raise DosakuError(f"The task name {task!r} clashes with the agent's own attribute of that name; rename it.")
         choice = learning.choose(self, task_spec, module)
+        pending = attach.before_learn(self, self._log, kwargs)  # takes conversation=ID out of kwargs
+        self._learn_first_working(task_spec, choice, placement, kwargs)
+        attach.after_learn(self, self._log, task, pending)  # logs (and restores) the module's conversation
+
+    def _learn_first_working(self, task_spec: TaskSpec, choice: learning.Choice, placement: str | None,
+                             kwargs: dict[str, Any]) -> None:
+        """Learn with the first candidate that works (the only one, unless the agent picked them itself)."""
         broken: list[DosakuError] = []
         for spec in choice.candidates:
             try:
@@ -361,7 +376,8 @@ class Agent:
                 broken.append(error)
                 if not isinstance(error, ModuleImportFailed):  # an import failure is recorded already
                     self._record_failure(spec.plugin, error)
-                log.warning("%s: %s is broken, trying the next module for %s: %s", self.name, spec.name, task, error)
+                log.warning("%s: %s is broken, trying the next module for %s: %s", self.name, spec.name,
+                            task_spec.name, error)
         raise broken[0]
 
     def _learn_with(self, task_spec: TaskSpec, spec: ModuleSpec, placement: str | None, kwargs: dict[str, Any]) -> None:
@@ -385,13 +401,17 @@ class Agent:
             self.spending.attach(loaded.instance, spec.name)
         actions = learning.exposed_actions(task_class, module_class)
         learned = LearnedTask(task, actions, task_class.default_action, loaded.instance, loaded.name,
-                              self.resources.wrap)
+                              self._wrap_action)
         previous = self._loaded.get(task)
         self._learned[task], self._loaded[task] = learned, loaded
         self.__dict__[task] = learned  # plain attribute lookup: agent.Task costs no __getattr__
         if previous is not None:
             self._release_if_unused(previous)
         log.info("%s learned %s with %s", self.name, task, spec.name)
+
+    def _wrap_action(self, action: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        """``function`` as the learned task calls it: on the module's device, and a trace span when traces are on."""
+        return traced_action(self, action, self.resources.wrap(action, function))
 
     def _record_failure(self, plugin: str, error: BaseException) -> None:
         """Keep, in :attr:`plugin_errors`, why a plugin's task or module could not be learned."""

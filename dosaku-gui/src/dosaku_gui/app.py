@@ -46,9 +46,12 @@ def _ready(module: str) -> str:
 # --- Chat handlers -------------------------------------------------------------------------------------------
 def respond(
     message: str, history: list[dict[str, Any]] | None, session: AgentSession, module: str,
-    temperature: float | None = None, max_tokens: float | None = None,
+    temperature: float | None = None, max_tokens: float | None = None, request: gr.Request = None,
 ) -> Iterator[tuple[list[dict[str, Any]], str, str]]:
     """Stream the reply to ``message``: yields (chat history, input box, status) as the reply grows."""
+    from dosaku_gui.history import bind_user, user_of
+
+    bind_user(session, user_of(request))  # history: the conversation is logged as the logged-in user's
     history = list(history or [])
     if not (message or "").strip():
         yield history, "", "Type a message first."
@@ -144,7 +147,7 @@ def install_pack(task: str, session: AgentSession, agreed: bool) -> tuple[Any, A
 
 
 # --- layout --------------------------------------------------------------------------------------------------
-def _chat_tab(options: GuiOptions, probe: Any, session: gr.State) -> tuple[gr.Dropdown, gr.Markdown]:
+def _chat_tab(options: GuiOptions, probe: Any, session: gr.State) -> tuple[Any, ...]:
     choices = chat_modules(probe) + ([DOSAKU_CHOICE] if dosaku_available(probe) else [])
     default = default_chat_module(probe, options.module)
     if default not in choices:  # asked for on the command line: its error (if any) shows in the status line
@@ -165,14 +168,15 @@ def _chat_tab(options: GuiOptions, probe: Any, session: gr.State) -> tuple[gr.Dr
         max_tokens = gr.Slider(1, 2048, value=options.max_tokens, step=1, label="Max tokens per reply")
     inputs = [textbox, chatbot, session, module, temperature, max_tokens]
     outputs = [chatbot, textbox, status]
-    textbox.submit(respond, inputs, outputs, api_name="chat", concurrency_id="chat",
-                   concurrency_limit=options.concurrency)
-    send.click(respond, inputs, outputs, api_visibility="private", concurrency_id="chat",
-               concurrency_limit=options.concurrency)
-    module.change(switch_module, [session, module], [chatbot, status], api_name="switch_module")
-    clear.click(clear_chat, [session, module], [chatbot, status], api_name="clear")
+    submitted = textbox.submit(respond, inputs, outputs, api_name="chat", concurrency_id="chat",
+                               concurrency_limit=options.concurrency)
+    sent = send.click(respond, inputs, outputs, api_visibility="private", concurrency_id="chat",
+                      concurrency_limit=options.concurrency)
+    # .input, not .change: reopening a past conversation sets the module without starting a new conversation
+    module.input(switch_module, [session, module], [chatbot, status], api_name="switch_module")
+    cleared = clear.click(clear_chat, [session, module], [chatbot, status], api_name="clear")
     chatbot.clear(clear_chat, [session, module], [chatbot, status], api_visibility="private")  # its trash icon
-    return module, status
+    return module, status, chatbot, (submitted, sent, cleared)
 
 
 def _install_box(view: ImageTaskView, probe: Any, session: gr.State, chooser: gr.Dropdown) -> gr.Column:
@@ -220,6 +224,16 @@ def _image_tab(view: ImageTaskView, probe: Any, session: gr.State, options: GuiO
               api_name=view.task.lower())
 
 
+def _history_panel(session: gr.State, chatbot: Any, module: Any, status: Any, chat_events: Any, demo: Any) -> None:
+    """The side panel of past conversations (:mod:`dosaku_gui.history_panel`), refreshed after each chat event."""
+    from dosaku_gui.history_panel import build_history_panel, refresh
+
+    listing, search = build_history_panel(session, chatbot, module, status)
+    for event in chat_events:
+        event.then(refresh, [session, search], [listing], api_visibility="private")
+    demo.load(refresh, [session, search], [listing], api_visibility="private")
+
+
 def build_app(options: GuiOptions | None = None, agent_factory: AgentFactory | None = None) -> gr.Blocks:
     """The Dosaku web app. Every browser session gets its own agent, made by ``agent_factory``.
 
@@ -236,7 +250,7 @@ def build_app(options: GuiOptions | None = None, agent_factory: AgentFactory | N
                            delete_callback=_close_session)
         gr.Markdown("## Dosaku")
         with gr.Tab("Chat", elem_id="tab-chat"):
-            module, status = _chat_tab(options, probe, session)
+            module, status, chatbot, chat_events = _chat_tab(options, probe, session)
         for view in IMAGE_TASKS:
             if view.task in probe.learnable_tasks:
                 with gr.Tab(view.label, elem_id=f"tab-{view.task}"):
@@ -247,4 +261,5 @@ def build_app(options: GuiOptions | None = None, agent_factory: AgentFactory | N
         refresh.click(describe, [session], [info], api_name="agent_info")
         agent_tab.select(describe, [session], [info], api_visibility="private")
         demo.load(lambda s, m: switch_module(s, m)[1], [session, module], [status], api_visibility="private")
+        _history_panel(session, chatbot, module, status, chat_events, demo)
     return demo

@@ -15,13 +15,18 @@ log = logging.getLogger(__name__)
 def launch(options: GuiOptions) -> None:
     """Build the app and serve it until interrupted."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline and private: no usage pings
+    from dosaku_gui.auth import GuiUsers, check_can_start
+
+    users = GuiUsers()
+    check_can_start(options, users)  # auth: beyond loopback (or shared) only with a login
     from dosaku_gui.app import build_app
 
     demo = build_app(options)
     demo.queue(default_concurrency_limit=options.concurrency)
-    log.info("Dosaku GUI on http://%s:%d", options.host, options.port)
+    log.info("Dosaku GUI on http://%s:%d%s", options.host, options.port, " (login required)" if users else "")
     demo.launch(server_name=options.host, server_port=options.port, share=options.share, ssr_mode=False,
-                show_error=False, inbrowser=False)
+                show_error=False, inbrowser=False, auth=users.check if users else None,
+                auth_message="Log in to Dosaku (users: `dosaku gui-user add NAME`)." if users else None)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,7 +46,12 @@ def command(**values: object) -> None:
     """Chat with Dosaku (and use its other tasks) in your browser."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # gradio's own start-up probes, one line per request
-    launch(GuiOptions(**values))  # type: ignore[arg-type]
+    from dosaku_gui.auth import GuiAuthError
+
+    try:
+        launch(GuiOptions(**values))  # type: ignore[arg-type]
+    except GuiAuthError as error:
+        raise click.ClickException(str(error)) from None
 
 
 def main(argv: list[str] | None = None) -> None:

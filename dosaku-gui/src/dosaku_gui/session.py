@@ -133,6 +133,15 @@ class AgentSession:
                 enable_services=self.agent.enable_services, stream_chat=False, system_prompt=self.options.system_prompt,
                 config=self.agent.config, plugin_manager=self.agent.plugin_manager,
             )
+            if getattr(self, "user", None) is not None:  # history: it logs as this session's user
+                from dosaku.logs import use_user
+
+                use_user(self._dosaku, self.user)
+        return self._dosaku
+
+    @property
+    def dosaku_agent(self) -> Any:
+        """This session's Dosaku agent if it was made (None otherwise); unlike :attr:`dosaku`, never makes it."""
         return self._dosaku
 
     def do(self, request: str) -> Iterator[Any]:

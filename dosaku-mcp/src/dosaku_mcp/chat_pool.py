@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from dosaku.conversation import Conversation
 from dosaku.errors import DosakuError
 
 from dosaku_mcp.errors import ChatHistoryUnsupported
@@ -76,30 +77,22 @@ def conversation(messages: Any) -> tuple[list[dict[str, str]], str]:
     return turns[:-1], turns[-1]["content"]
 
 
-def load_history(module: Any, history: list[dict[str, str]]) -> None:
-    """Make ``history`` the conversation of the Chat ``module`` (forgetting what it had).
-
-    # TODO(core): Chat offers no public way to set a module's conversation. Issue 19's Conversation should give one
-    # (e.g. ``module.set_history(messages)`` or a Conversation passed to ``message``); until then this uses the
-    # ``_history`` list that EchoBot, OpenAIChat and LlamaCppChat all keep, after their public ``reset()``.
+def load_history(module: Any, history: list[dict[str, str]], system_prompt: str | None = None) -> None:
+    """Make ``history`` the conversation of the Chat ``module`` (forgetting what it had), after the request's
+    system message when it has one, else after ``system_prompt`` (the module's own).
 
     Raises:
-        ChatHistoryUnsupported: the module has neither a ``set_history`` method nor that list.
+        ChatHistoryUnsupported: the module keeps no :class:`dosaku.conversation.Conversation`.
     """
-    setter = getattr(module, "set_history", None)
-    if callable(setter):
-        setter([dict(turn) for turn in history])
-        return
-    reset = getattr(module, "reset", None)
-    if callable(reset):
-        reset()
-    current = getattr(module, "_history", None)
-    if not isinstance(current, list):
+    conversation = getattr(module, "conversation", None)
+    if not isinstance(conversation, Conversation):
         raise ChatHistoryUnsupported(
-            f"The Chat module {type(module).__name__} offers no way to set its conversation, so `dosaku serve` cannot "
-            f"answer requests that carry earlier messages with it. Use a module with a reset() and a history (e.g. "
-            f"EchoBot, LlamaCppChat, OpenAIChat), or send only the last message.")
-    module._history = [dict(turn) for turn in history]
+            f"The Chat module {type(module).__name__} keeps no dosaku.conversation.Conversation, so `dosaku serve` "
+            f"cannot answer requests that carry earlier messages with it. Use a module that does (EchoBot, "
+            f"LlamaCppChat, OpenAIChat), or send only the last message.")
+    system = [turn["content"] for turn in history if turn.get("role") == "system"]
+    conversation.system_prompt = "\n\n".join(system) if system else system_prompt
+    conversation.restore([turn for turn in history if turn.get("role") != "system"])
 
 
 def _accepts(function: Any, name: str) -> bool:
@@ -190,20 +183,21 @@ class ChatPool(_Pool):
 
         super().__init__(make, size)
         self.model_id = module or ""
+        self._system_prompts: dict[int, str | None] = {}  # id(module) -> the module's own system prompt
 
     def _prepare(self, agent: Any, messages: Any) -> str:
-        """Give ``agent``'s module the request's earlier turns (its own system prompt kept unless the request has
-        one); returns the last user message."""
+        """Give ``agent``'s module the request's earlier turns (after the request's system message, else the
+        module's own system prompt: never another request's); returns the last user message."""
         history, last = conversation(messages)
         chat = agent.Chat
-        if "reset" in dir(chat):
+        kept = getattr(chat.module, "conversation", None)
+        if isinstance(kept, Conversation):
+            own = self._system_prompts.setdefault(id(chat.module), kept.system_prompt)
+            load_history(chat.module, history, own)
+        elif history:
+            load_history(chat.module, history)  # raises ChatHistoryUnsupported
+        elif "reset" in dir(chat):
             chat.reset()
-        elif not history:
-            load_history(chat.module, [])  # no reset(): forget the previous request some other way
-        if history:
-            if not any(turn["role"] == "system" for turn in history) and "history" in dir(chat):
-                history = [turn for turn in chat.history() if turn.get("role") == "system"] + history
-            load_history(chat.module, history)
         return last
 
     def reply(self, messages: Any, options: dict[str, Any] | None = None) -> str:
@@ -260,15 +254,22 @@ class DosakuPool(_Pool):
             return agent
 
         super().__init__(make, size)
+        self._system_prompts: dict[int, str | None] = {}  # id(module) -> Dosaku's own system prompt
 
     def _answer(self, messages: Any) -> str:
+        """Dosaku's answer; the request's system message, if any, follows Dosaku's own system prompt."""
         history, last = conversation(messages)
         with self._agent() as agent:
             chat = agent.Chat
-            chat.reset()
-            own = [turn for turn in chat.history() if turn.get("role") == "system"] if "history" in dir(chat) else []
-            if history:
-                load_history(chat.module, own + history)
+            kept = getattr(chat.module, "conversation", None)
+            if isinstance(kept, Conversation):
+                own = self._system_prompts.setdefault(id(chat.module), kept.system_prompt)
+                first = [{"role": "system", "content": own}] if own else []
+                load_history(chat.module, first + history, own)
+            elif history:
+                load_history(chat.module, history)  # raises ChatHistoryUnsupported
+            else:
+                chat.reset()
             return str(agent.do(last))
 
     def reply(self, messages: Any, options: dict[str, Any] | None = None) -> str:

@@ -30,14 +30,11 @@ import base64
 import json
 import re
 import shlex
+from typing import Any
 
 from dosaku.config import Config
 
 from dosaku_mcp.errors import MCPConfigError
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 SECTION = "MCP_SERVERS"
 OPTIONS = "MCP_SERVER_OPTIONS"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from dosaku.config import Config
+from dosaku.conversation import Conversation
 from dosaku.errors import DosakuError
 from dosaku.module import Module
 from dosaku.tasks.chat import Chat
@@ -83,8 +84,7 @@ class LlamaCppChat(Module, Chat):
         self.last_usage: dict[str, int] = {}
         self._llama: Any = None
         self._lock = threading.Lock()
-        self._history: list[dict[str, str]] = []
-        self.reset()
+        self.conversation = Conversation(system_prompt)  # the history, logged and restored by the agent
 
     # --- model lifecycle -----------------------------------------------------------------------------------
     @property
@@ -148,6 +148,7 @@ class LlamaCppChat(Module, Chat):
                 f"it takes stream and {', '.join(SAMPLING_OPTIONS)}."
             )
         options = {**self.options, **kwargs}
+        self.conversation.begin()
         replies = self._generate(message, options)
         if stream if stream is not None else self.stream:
             return replies
@@ -172,15 +173,15 @@ class LlamaCppChat(Module, Chat):
             finished = True
         finally:
             if reply or finished:
-                self._history.append({"role": "user", "content": message})
-                self._history.append({"role": "assistant", "content": reply})
+                self.conversation.add({"role": "user", "content": message}, {"role": "assistant", "content": reply},
+                                      usage={"completion_tokens": chunks})
             self.last_usage = {"completion_chunks": chunks}
             self._lock.release()
 
     def _open_stream(self, message: str, options: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """Start the completion, first dropping the oldest turns that would not fit the context window."""
         llama = self.llama
-        system = [turn for turn in self._history if turn["role"] == "system"]
+        system = [turn for turn in self.conversation.messages if turn["role"] == "system"]
         turns = self._fitting_turns(system, message, int(options.get("max_tokens") or 0))
         messages = [*system, *turns, {"role": "user", "content": message}]
         stream = llama.create_chat_completion(messages=messages, stream=True, **options)
@@ -196,7 +197,7 @@ class LlamaCppChat(Module, Chat):
 
     def _fitting_turns(self, system: list[dict[str, str]], message: str, max_tokens: int) -> list[dict[str, str]]:
         """The most recent turns that fit in n_ctx with ``message`` and room for the reply (estimated)."""
-        turns = [turn for turn in self._history if turn["role"] != "system"]
+        turns = self.conversation.turns()
         fixed = sum(self._estimate_tokens(turn) for turn in system) + self._estimate_tokens(message) + PROMPT_OVERHEAD
         if fixed >= self.n_ctx:
             raise ContextOverflow(self.n_ctx)
@@ -213,11 +214,11 @@ class LlamaCppChat(Module, Chat):
 
     def history(self) -> list[dict[str, str]]:
         """The conversation so far (a copy), system prompt first if there is one."""
-        return [dict(turn) for turn in self._history]
+        return self.conversation.history()
 
     def reset(self) -> None:
         """Forget the conversation, keeping the system prompt."""
-        self._history = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
+        self.conversation.reset()
 
     def __repr__(self) -> str:
         return f"LlamaCppChat(model_path={str(self.model_path)!r}, loaded={self.loaded}, n_threads={self.n_threads})"

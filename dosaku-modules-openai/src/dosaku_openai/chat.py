@@ -1,13 +1,13 @@
 """OpenAIChat: the ``Chat`` task through OpenAI's chat completions API, or any endpoint that speaks it."""
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import openai
 from dosaku.config import Config
+from dosaku.conversation import Conversation
 from dosaku.errors import DosakuError, ServiceError, ServiceTimeout
 from dosaku.module import Service
 from dosaku.services import Reservation, estimate_prompt_tokens
@@ -79,8 +79,7 @@ class OpenAIChat(Service, Chat):
         self.stream, self.system_prompt = bool(stream), system_prompt
         self.temperature, self.max_tokens, self.tools = temperature, int(max_tokens), tools
         self._client = self.connection.client()
-        self._history: list[dict[str, Any]] = []
-        self.reset()
+        self.conversation = Conversation(system_prompt)  # the history, logged and restored by the agent
 
     # --- Chat -----------------------------------------------------------------------------------------------
     def message(
@@ -123,9 +122,11 @@ class OpenAIChat(Service, Chat):
                 print(partial)                        # '1', '1, 2', '1, 2, 3'
         """
         new = self._new_messages(message, tool_results)
+        self.conversation.begin()
         max_tokens = int(max_tokens if max_tokens is not None else self.max_tokens)
         tools = tools if tools is not None else self.tools
-        request: dict[str, Any] = {"model": self.model, "messages": self._history + new, "max_tokens": max_tokens}
+        messages = self.conversation.messages + new
+        request: dict[str, Any] = {"model": self.model, "messages": messages, "max_tokens": max_tokens}
         temperature = temperature if temperature is not None else self.temperature
         if temperature is not None:
             request["temperature"] = temperature
@@ -148,7 +149,7 @@ class OpenAIChat(Service, Chat):
 
             chat.history()  # [{'role': 'system', ...}, {'role': 'user', 'content': 'Hi'}, {'role': 'assistant', ...}]
         """
-        return copy.deepcopy(self._history)
+        return self.conversation.history()
 
     def reset(self) -> None:
         """Forget the conversation (the system prompt is kept).
@@ -157,13 +158,13 @@ class OpenAIChat(Service, Chat):
 
             chat.reset()
         """
-        self._history = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
+        self.conversation.reset()
 
     # --- internals -------------------------------------------------------------------------------------------
     def _new_messages(self, message: str | None, tool_results: Mapping[str, str] | None) -> list[dict[str, Any]]:
         if message is None and not tool_results:
             raise TypeError("OpenAIChat.message needs a message (a str), or tool_results answering tool calls.")
-        pending = [call["id"] for m in self._history[-1:] for call in m.get("tool_calls") or ()]
+        pending = [call["id"] for m in self.conversation.messages[-1:] for call in m.get("tool_calls") or ()]
         answers = dict(tool_results or {})
         unknown = set(answers) - set(pending)
         if unknown:
@@ -180,11 +181,11 @@ class OpenAIChat(Service, Chat):
             new.append({"role": "user", "content": message})
         return new
 
-    def _remember(self, new: list[dict[str, Any]], reply: ChatReply) -> None:
+    def _remember(self, new: list[dict[str, Any]], reply: ChatReply, usage: dict[str, Any] | None = None) -> None:
         answer: dict[str, Any] = {"role": "assistant", "content": str(reply)}
         if reply.tool_calls:
             answer["tool_calls"] = [call.as_message() for call in reply.tool_calls]
-        self._history += [*new, answer]
+        self.conversation.add(*new, answer, usage=usage)
 
     def _create(self, request: dict[str, Any], reservation: Reservation) -> Any:
         """Send ``request``; on any failure the reservation is released and OpenAI's errors are translated."""
@@ -200,10 +201,9 @@ class OpenAIChat(Service, Chat):
     def _complete(self, request: dict[str, Any], new: list[dict[str, Any]], reservation: Reservation) -> ChatReply:
         response = self._create(request, reservation)
         usage = response.usage
-        reservation.settle(
-            prompt_tokens=usage.prompt_tokens if usage else reservation_prompt(request),
-            completion_tokens=usage.completion_tokens if usage else int(request["max_tokens"]),
-        )
+        used = {"prompt_tokens": usage.prompt_tokens if usage else reservation_prompt(request),
+                "completion_tokens": usage.completion_tokens if usage else int(request["max_tokens"])}
+        used["cost_usd"] = reservation.settle(**used)
         choice = response.choices[0]
         calls = [
             ToolCall.from_json(call.id, call.function.name, call.function.arguments)
@@ -211,7 +211,7 @@ class OpenAIChat(Service, Chat):
             if getattr(call, "function", None) is not None
         ]
         reply = ChatReply(choice.message.content or "", calls, choice.finish_reason)
-        self._remember(new, reply)
+        self._remember(new, reply, used)
         return reply
 
     def _stream(
@@ -238,8 +238,8 @@ class OpenAIChat(Service, Chat):
                         yield text
         except GeneratorExit:  # the reader stopped early: keep what it saw
             stream.close()
-            self._settle_stream(reservation, usage, prompt_bound, pieces)
-            self._remember(new, ChatReply(text, [], "stopped"))
+            used = self._settle_stream(reservation, usage, prompt_bound, pieces)
+            self._remember(new, ChatReply(text, [], "stopped"), used)
             raise
         except Exception as error:  # noqa: BLE001 - any transport failure mid-stream becomes a ServiceError
             stream.close()
@@ -248,18 +248,20 @@ class OpenAIChat(Service, Chat):
         if finish is None:
             reservation.release(charge_worst_case=True)
             raise self._cut(None, text)
-        self._settle_stream(reservation, usage, prompt_bound, pieces)
+        used = self._settle_stream(reservation, usage, prompt_bound, pieces)
         reply = ChatReply(text, calls.done(), finish)
-        self._remember(new, reply)
+        self._remember(new, reply, used)
         if reply.tool_calls:
             yield reply
 
     @staticmethod
-    def _settle_stream(reservation: Reservation, usage: Any, prompt_bound: int, pieces: int) -> None:
+    def _settle_stream(reservation: Reservation, usage: Any, prompt_bound: int, pieces: int) -> dict[str, Any]:
         if usage is not None:
-            reservation.settle(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens)
+            used = {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens}
         else:  # the server sent no usage: bound the prompt, count a token per piece
-            reservation.settle(prompt_tokens=prompt_bound, completion_tokens=pieces)
+            used = {"prompt_tokens": prompt_bound, "completion_tokens": pieces}
+        used["cost_usd"] = reservation.settle(**used)
+        return used
 
     def _cut(self, error: BaseException | None, text: str) -> ServiceError:
         """The error for a stream that broke off: a timeout, a dropped connection, or an end without a finish."""

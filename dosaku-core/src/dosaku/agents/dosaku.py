@@ -12,6 +12,7 @@ from dosaku.agents.chat_choice import choose_chat_module
 from dosaku.agents.steps import Answer, Step, StopReason
 from dosaku.agents.toolbox import Approve, Toolbox
 from dosaku.errors import ChatCannotCallTools, DosakuError
+from dosaku.logs.attach import logged_events
 from dosaku.task import accepts_keyword
 from dosaku.tool_calls import ChatReply, ToolCall, calls_tools
 
@@ -163,6 +164,9 @@ class Dosaku(Agent):
             for event in dosk.do_iter('Make an image of a red fox.'):
                 print(event.describe() if isinstance(event, Step) else event)
         """
+        return logged_events(self, self._steps(request))  # each Step is kept with the conversation in the log
+
+    def _steps(self, request: str) -> Iterator[Step | Answer]:
         send = self._tool_chat()
         store = ArtifactStore()
         box = Toolbox(self, store, self.approve)

@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from dosaku.cli.chat import ask, chat
+from dosaku.cli.logs import logs
 from dosaku.cli.new_pack import new_pack
 from dosaku.errors import DosakuError
 from dosaku.services.command import spend
@@ -215,4 +217,4 @@ def keys_unset(name: str) -> None:
     click.echo(f"Removed [API_KEYS] {name.upper()} from {config.path}")
 
 
-COMMANDS = (tasks, modules, plugins, doc, config, keys, install, uninstall, spend, new_pack)
+COMMANDS = (tasks, modules, plugins, doc, config, keys, install, uninstall, spend, new_pack, logs, chat, ask)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dosaku.conversation import Conversation
 from dosaku.module import Module
 from dosaku.tasks.chat import Chat
 
@@ -28,16 +29,14 @@ class EchoBot(Module, Chat):
     def __init__(self, stream: bool = False, system_prompt: str | None = None):
         self.stream = stream
         self.system_prompt = system_prompt
-        self._history: list[dict[str, str]] = []
-        self.reset()
+        self.conversation = Conversation(system_prompt)  # the history, logged and restored by the agent
 
     def message(self, message: str, stream: bool | None = None, **kwargs) -> str | Iterator[str]:
         """Answer ``message`` with EchoBot's greeting and the message itself."""
         if not isinstance(message, str):
             raise TypeError(f"EchoBot.message expects a str, got {type(message).__name__}")
         reply = f"{self.greeting} You said: {message}"
-        self._history.append({"role": "user", "content": message})
-        self._history.append({"role": "assistant", "content": reply})
+        self.conversation.add({"role": "user", "content": message}, {"role": "assistant", "content": reply})
         if stream if stream is not None else self.stream:
             return self._stream(reply)
         return reply
@@ -50,8 +49,8 @@ class EchoBot(Module, Chat):
 
     def history(self) -> list[dict[str, str]]:
         """The conversation so far (a copy)."""
-        return [dict(turn) for turn in self._history]
+        return self.conversation.history()
 
     def reset(self) -> None:
         """Forget the conversation, keeping the system prompt."""
-        self._history = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
+        self.conversation.reset()

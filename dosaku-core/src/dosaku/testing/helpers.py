@@ -55,7 +55,8 @@ def make_plugin_manager(*plugins: Any, entry_points: bool = False) -> PluginMana
 
 
 def isolated_agent(*plugins: Any, entry_points: bool = False, config: Config | None = None, **kwargs: Any) -> Any:
-    """An :class:`~dosaku.Agent` with core's plugins and ``plugins``, and an empty config unless one is given.
+    """An :class:`~dosaku.Agent` with core's plugins and ``plugins``, and an empty config unless one is given
+    (and then no conversation log unless ``log=`` says otherwise).
 
     Example::
 
@@ -63,4 +64,5 @@ def isolated_agent(*plugins: Any, entry_points: bool = False, config: Config | N
     """
     if config is None:
         config = Config(path="/nonexistent/dosaku-test-config.ini", environ={})
+        kwargs.setdefault("log", False)  # an isolated agent writes no conversation log unless asked to
     return Agent(config=config, plugin_manager=make_plugin_manager(*plugins, entry_points=entry_points), **kwargs)

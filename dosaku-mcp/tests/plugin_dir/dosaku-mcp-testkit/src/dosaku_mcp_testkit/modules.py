@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from dosaku import Module, Service, Task
+from dosaku.conversation import Conversation
 from dosaku.tasks import Chat, TextToImage
 from dosaku.tool_calls import ChatReply, ToolCall
 
@@ -43,25 +44,24 @@ class HistoryBot(Module, Chat):
     """Answers with the user turns it remembers, so tests can see which conversation it had."""
 
     def __init__(self, system_prompt: str | None = None):
-        self.system_prompt = system_prompt
-        self.reset()
+        self.conversation = Conversation(system_prompt)
 
     def message(self, message: str, stream: bool | None = None, **kwargs: Any) -> Any:
-        self._history.append({"role": "user", "content": message})
-        users = [turn["content"] for turn in self._history if turn["role"] == "user"]
-        systems = [turn["content"] for turn in self._history if turn["role"] == "system"]
+        asked = [*self.conversation.messages, {"role": "user", "content": message}]
+        users = [turn["content"] for turn in asked if turn["role"] == "user"]
+        systems = [turn["content"] for turn in asked if turn["role"] == "system"]
         reply = f"turns={len(users)} users={'|'.join(users)} system={'|'.join(systems)}"
-        self._history.append({"role": "assistant", "content": reply})
+        self.conversation.add({"role": "user", "content": message}, {"role": "assistant", "content": reply})
         if stream:
             words = reply.split(" ")
             return (" ".join(words[: end + 1]) for end in range(len(words)))
         return reply
 
     def history(self) -> list[dict[str, str]]:
-        return [dict(turn) for turn in self._history]
+        return self.conversation.history()
 
     def reset(self) -> None:
-        self._history = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
+        self.conversation.reset()
 
 
 class ToolCallerBot(Module, Chat):
@@ -69,13 +69,12 @@ class ToolCallerBot(Module, Chat):
 
     def __init__(self, stream: bool = False, system_prompt: str | None = None, model: str | None = None,
                  config: Any = None):
-        self.system_prompt = system_prompt
-        self.reset()
+        self.conversation = Conversation(system_prompt)
 
     def message(self, message: str | None, tools: list[dict[str, Any]] | None = None,
                 tool_results: dict[str, str] | None = None, stream: bool | None = None, **kwargs: Any) -> Any:
         if tool_results:
-            self._history.append({"role": "tool", "content": json.dumps(tool_results)})
+            self.conversation.add({"role": "tool", "content": json.dumps(tool_results)})
             reply = ChatReply("Result: " + " ".join(tool_results.values()))
         elif message and message.startswith("call "):
             _, name, *rest = message.split(" ", 2)
@@ -85,15 +84,14 @@ class ToolCallerBot(Module, Chat):
             else:
                 reply = ChatReply("", tool_calls=[ToolCall.from_json("call_1", name, rest[0] if rest else "{}")])
         else:
-            users = [turn["content"] for turn in self._history if turn["role"] == "user"]
+            users = [turn["content"] for turn in self.conversation.messages if turn["role"] == "user"]
             reply = ChatReply(f"You said {message!r} after {users}")
-        if message is not None:
-            self._history.append({"role": "user", "content": message})
-        self._history.append({"role": "assistant", "content": str(reply)})
+        asked = [{"role": "user", "content": message}] if message is not None else []
+        self.conversation.add(*asked, {"role": "assistant", "content": str(reply)})
         return reply
 
     def history(self) -> list[dict[str, str]]:
-        return [dict(turn) for turn in self._history]
+        return self.conversation.history()
 
     def reset(self) -> None:
-        self._history = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
+        self.conversation.reset()
