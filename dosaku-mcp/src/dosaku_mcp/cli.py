@@ -172,7 +172,7 @@ def mcp_serve(tasks: tuple[str, ...], enable_services: bool, enable_executors: b
 @click.command("serve")
 @click.option("--module", "module", help="The Chat module that answers (default: the one learn('Chat') picks).")
 @click.option("--dosaku", "use_dosaku", is_flag=True, help="Answer with the Dosaku agent (it can call tools).")
-@click.option("--chat-module", help="With --dosaku: its Chat module (default: the best installed one that can call tools).")
+@click.option("--chat-module", help="With --dosaku: its Chat module (default: the best that can call tools).")
 @click.option("--task", "tasks", multiple=True, help="With --dosaku: tasks it learns first (repeatable).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
