@@ -19,6 +19,7 @@ nox.options.default_venv_backend = "venv"
 #: Module packs and other distributions, in install order. Each has tests/ and a `test` extra.
 PACKS: list[str] = [
     "dosaku-modules-llamacpp",
+    "dosaku-modules-python",
     "dosaku-modules-openai",
     "dosaku-modules-stability",
     "dosaku-modules-tencent",

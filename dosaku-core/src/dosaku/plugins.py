@@ -28,7 +28,6 @@ ENTRY_POINT_GROUP = "dosaku"
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "dosaku.default_plugins.core",
     "dosaku.default_plugins.go",
-    "dosaku.default_plugins.executors",
     "dosaku.default_plugins.services",
 )
 
