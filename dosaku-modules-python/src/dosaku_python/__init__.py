@@ -1,12 +1,14 @@
-"""Executors: running (generated) code. ``PythonTester`` does the Tester task: isolated runs by default
-(:mod:`dosaku.executors.sandbox`), in-process ``exec`` only when asked for.
+"""dosaku-modules-python: ``PythonTester`` does the Tester task, running generated code behind a boundary the kernel
+enforces (:mod:`dosaku_python.sandbox`: bubblewrap namespaces, Landlock, seccomp, a cgroup per run), and the
+``sandbox`` placement quarantines generated modules in such a sandbox (:mod:`dosaku_python.quarantine`).
 
-Importing this package imports nothing but the standard library.
+Importing this package imports nothing but ``dosaku`` and the standard library.
 """
 from __future__ import annotations
 
-from dosaku.executors.errors import LimitError, SandboxError
-from dosaku.executors.limits import Limits
-from dosaku.executors.result import ExceptionInfo, RunResult
+from dosaku_python.errors import LimitError, SandboxError, SandboxUnavailable
+from dosaku_python.limits import Limits
+from dosaku_python.result import ExceptionInfo, RunResult
 
-__all__ = ["ExceptionInfo", "LimitError", "Limits", "RunResult", "SandboxError"]
+__version__ = "0.1.0"
+__all__ = ["ExceptionInfo", "LimitError", "Limits", "RunResult", "SandboxError", "SandboxUnavailable"]

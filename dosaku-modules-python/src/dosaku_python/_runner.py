@@ -1,36 +1,62 @@
-"""The child side of an isolated run. Standard library only; started as ``python -I -B _runner.py`` with the job
-(JSON) on standard input and a pipe for the result on the descriptor the job names.
+"""The sandbox side of a run. Standard library only; started (inside bubblewrap, or as a plain process with
+``isolation='process'``) as ``python -I -B _runner.py`` with the job (JSON) on standard input and the result
+channel on the descriptor the job names.
 
-Trusted phase: join the pids cgroup, mount private tmpfs over the world-writable directories, set the resource
-limits, drop to the unprivileged user, enter the work directory and install the audit hook. Then the untrusted code
-runs; its last expression's value and its exception come back as JSON on that pipe.
+Trusted phase, before any of the code runs: remount the work directory ``noexec`` (the only thing the one
+capability bubblewrap leaves, CAP_SYS_ADMIN inside the run's own user namespace, is for), drop every capability,
+restrict the process with Landlock, load the seccomp filter that forbids mounting, set the rlimits, and write the
+header (``R`` and what held, as one JSON line) on the result channel. Then the code runs; its last expression's
+value and its exception follow as JSON on the channel: from here on everything the channel carries is the code's
+own claim, which the agent validates (:mod:`dosaku_python.channel`).
 """
 import ast
+import base64
 import builtins
+import ctypes
 import json
 import os
 import resource
 import sys
 import traceback
+from importlib import util
 
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 32, 4096, 16384
+
+def _sibling(name):
+    """A module beside this file (``-I`` puts no script directory on sys.path, and the code must not get one)."""
+    spec = util.spec_from_file_location(name, os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py"))
+    module = util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_landlock = _sibling("_landlock")
+
 FILENAME = "<code>"
-AF_UNIX = 1
-WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
-#: Audit events refused outright (prefixes end with '.').
-REFUSED = (
-    "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.forkpty", "subprocess.", "ctypes.", "socket.",
-    "os.kill", "os.killpg", "signal.pthread_kill", "signal.pidfd_send_signal", "gc.get_objects",
-    "gc.get_referrers", "gc.get_referents", "sys.addaudithook", "webbrowser.", "winreg.", "_winapi.",
-    "os.setxattr", "os.removexattr", "os.chroot", "os.chflags", "os.lchflags", "pty.",
-)
-#: Audit events that change the file system: every path argument must lie in the work directory.
-PATH_EVENTS = (
-    "os.remove", "os.rmdir", "os.mkdir", "os.rename", "os.link", "os.symlink", "os.truncate", "os.chmod",
-    "os.chown", "os.utime", "shutil.rmtree", "shutil.copyfile", "shutil.copymode", "shutil.copystat",
-    "shutil.copytree", "shutil.move", "shutil.chown", "os.mkfifo", "os.mknod",
-)
-BLOCKED_MODULES = ("ctypes", "_ctypes", "_posixsubprocess", "pty", "multiprocessing")
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_RELATIME = 2, 4, 8, 32, 4096, 1 << 21
+PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 22, 2, 47, 4
+CAPABILITY_VERSION_3 = 0x20080522
+REPR_LIMIT = 2000
+
+
+class SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+class CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def check(result, what):
+    if result != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"{what} failed: {os.strerror(error)}")
 
 
 def read_job():
@@ -41,44 +67,33 @@ def read_job():
     return job
 
 
-def interpreter_dirs():
-    """The directories the interpreter needs (its prefixes and sys.path), outermost only."""
-    dirs = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path) if p}
-    dirs = sorted(d for d in dirs if os.path.isdir(d))
-    return [d for d in dirs if not any(d != o and d.startswith(o.rstrip("/") + "/") for o in dirs)]
+def remount_noexec(path):
+    """The work directory (bubblewrap's size-limited tmpfs) again, now without execution."""
+    flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME
+    check(LIBC.mount(None, path.encode(), None, ctypes.c_ulong(flags), None), f"remounting {path} noexec")
 
 
-def under(path, parents):
-    return any(path == p or path.startswith(p.rstrip("/") + "/") for p in parents)
+def drop_capabilities():
+    """No capability left in any set (no_new_privs, set by bubblewrap, keeps an exec from regaining any)."""
+    check(LIBC.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clearing the ambient capabilities")
+    data = (CapData * 2)()
+    check(LIBC.capset(ctypes.byref(CapHeader(CAPABILITY_VERSION_3, 0)), data), "dropping the capabilities")
 
 
-def mount_private_dirs(job):
-    """Private tmpfs over each world-writable directory (the work directory lives in the one over /tmp) and over
-    the home directories (the user's config.ini and keys), with the interpreter's own directories under any of them
-    (a virtual environment in /tmp or in a home) bound back read-only."""
-    import ctypes
+def load_seccomp(program):
+    """Load a compiled classic-BPF seccomp program (compiled by libseccomp on the agent's side)."""
+    buffer = ctypes.create_string_buffer(program, len(program))
+    fprog = SockFprog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
+    check(LIBC.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "loading the seccomp filter")
 
-    libc = ctypes.CDLL(None, use_errno=True)
 
-    def mount(source, target, fstype, flags, data):
-        if libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(), flags,
-                      data and data.encode()) != 0:
-            raise OSError(ctypes.get_errno(), f"mount {source} on {target} failed")
-
-    hidden = [h for h in job["hidden"] if os.path.isdir(h) and not os.path.islink(h)]
-    covered = [path for path, _ in job["mounts"]] + hidden
-    keep = [(d, os.open(d, os.O_PATH | os.O_DIRECTORY)) for d in interpreter_dirs() if under(d, covered)]
-    for path, size in job["mounts"]:
-        mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=1777")
-    for path in hidden:
-        mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
-    for path, handle in keep:  # still open on the directory the tmpfs now covers
-        os.makedirs(path, mode=0o755, exist_ok=True)
-        mount(f"/proc/self/fd/{handle}", path, None, MS_BIND | MS_REC, None)
-        mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY, None)
-        os.close(handle)
-    for name in ("ctypes", "_ctypes", "ctypes._endian"):
-        sys.modules.pop(name, None)
+def landlock_rules(job):
+    rules = [(path, _landlock.READ_EXECUTE) for path in job["readable"]]
+    rules += [(path, _landlock.DEVICE) for path in ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")]
+    if job.get("own_proc"):
+        rules.append(("/proc", _landlock.READ))
+    rules.append((job["workdir"], _landlock.READ_WRITE))
+    return rules
 
 
 def set_limits(limits):
@@ -93,76 +108,26 @@ def set_limits(limits):
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def drop_privileges(uid, gid):
-    os.setgroups([])
-    os.setgid(gid)
-    os.setuid(uid)
-    if os.getuid() != uid or os.geteuid() != uid:
-        raise OSError("could not drop privileges")
-
-
-def disarm_fork_exec():
-    """``_posixsubprocess.fork_exec`` starts programs without an audit event: replace it (re-importing the module
-    is refused by the audit hook, so the original cannot come back)."""
-    import _posixsubprocess
-
-    def fork_exec(*args, **kwargs):
-        raise PermissionError("starting programs is not allowed in the sandbox")
-
-    _posixsubprocess.fork_exec = fork_exec
-
-
-def install_audit_hook(workdir, readable):
-    """Refuse writes outside ``workdir``, reads outside ``readable``, processes, sockets, ctypes and signals."""
-    realpath, isdir, fspath, getpid = os.path.realpath, os.path.isdir, os.fspath, os.getpid
-    inside_prefix = workdir.rstrip("/") + "/"
-
-    def inside(path, prefixes):
-        if isinstance(path, int):
-            return True  # an already open file descriptor
-        full = realpath(fspath(path) if not isinstance(path, bytes) else path.decode("utf-8", "replace"))
-        return full == workdir or full.startswith(inside_prefix) or any(
-            full == prefix.rstrip("/") or full.startswith(prefix) for prefix in prefixes
-        )
-
-    def refuse(event, detail=""):
-        raise PermissionError(f"{event} is not allowed in the sandbox{': ' + detail if detail else ''}")
-
-    def hook(event, args):
-        if event == "open":
-            path, mode, flags = args
-            if path is None or isinstance(path, int):
-                return
-            writing = (mode is not None and any(c in str(mode) for c in "wax+")) or (flags or 0) & WRITE_FLAGS
-            if writing and not inside(path, ()):
-                refuse("writing", f"{path} is outside the work directory")
-            if not writing and not inside(path, readable):
-                refuse("reading", f"{path} is outside the readable directories")
-            if not inside(path, ()) and isdir(path):
-                refuse("opening a directory", str(path))
-        elif event in PATH_EVENTS:
-            for arg in args:
-                if isinstance(arg, (str, bytes)) or hasattr(arg, "__fspath__"):
-                    if not inside(arg, ()):
-                        refuse(event, f"{arg} is outside the work directory")
-        elif event == "socket.__new__":
-            if args[1] != AF_UNIX:  # local socket pairs (asyncio's self-pipe) only
-                refuse(event, "network sockets")
-        elif event in ("socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg"):
-            sock, address = args[0], args[1]
-            if getattr(sock, "family", None) != AF_UNIX or not isinstance(address, (str, bytes)):
-                refuse(event)
-            if address[:1] not in ("\0", b"\0") and not inside(address, ()):
-                refuse(event, f"{address} is outside the work directory")
-        elif event == "import":
-            if args[0].split(".")[0] in BLOCKED_MODULES:
-                raise ImportError(f"importing {args[0]} is not allowed in the sandbox")
-        elif event.startswith(REFUSED):
-            if event == "os.kill" and args[0] in (0, getpid()):
-                return
-            refuse(event)
-
-    sys.addaudithook(hook)
+def set_up(job):
+    """The trusted phase; returns what held (the header the agent trusts)."""
+    layers = {}
+    if job.get("remount_noexec"):
+        remount_noexec(job["workdir"])
+        layers["noexec_work_dir"] = True
+    if job.get("drop_capabilities"):
+        drop_capabilities()
+        layers["capabilities"] = "none"
+    if job.get("set_no_new_privs"):
+        check(LIBC.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "setting no_new_privs")
+    if job.get("landlock"):
+        layers["landlock"] = _landlock.restrict(landlock_rules(job), job["landlock"])
+    for program in job.get("seccomp", ()):
+        load_seccomp(base64.b64decode(program))
+    layers["seccomp_programs_in_runner"] = len(job.get("seccomp", ()))
+    set_limits(job["limits"])
+    os.chdir(job["workdir"])
+    os.umask(0o077)
+    return layers
 
 
 def split_last_expression(code):
@@ -182,23 +147,25 @@ def describe(error):
         line = frames[-1].lineno if frames else None
     text = "".join(traceback.format_exception_only(type(error), error)).strip()
     stack = "".join(traceback.format_list(frames)) if frames else ""
-    return {"type": type(error).__name__, "message": str(error), "line": line,
-            "traceback": f"Traceback (most recent call last):\n{stack}{text}" if stack else text}
+    return {"type": type(error).__name__, "message": str(error)[:REPR_LIMIT], "line": line,
+            "traceback": (f"Traceback (most recent call last):\n{stack}{text}" if stack else text)[-8000:]}
 
 
-def encode_value(value):
+def encode_value(value, budget):
     try:
-        return {"value": json.loads(json.dumps(value, allow_nan=False)), "value_repr": repr(value)[:2000],
-                "json": True}
+        text = repr(value)[:REPR_LIMIT]
+    except Exception:  # noqa: BLE001 - any value may fail to represent itself
+        text = f"<unrepresentable {type(value).__name__}>"
+    try:
+        encoded = json.dumps(value, allow_nan=False)
     except Exception:  # noqa: BLE001 - any value may fail to encode
-        try:
-            text = repr(value)[:2000]
-        except Exception:  # noqa: BLE001
-            text = f"<unrepresentable {type(value).__name__}>"
         return {"value": None, "value_repr": text, "json": False}
+    if len(encoded) > budget:
+        return {"value": None, "value_repr": text, "json": False}
+    return {"value": json.loads(encoded), "value_repr": text, "json": True}
 
 
-def run(code):
+def run(code, budget):
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     result = {"value": None, "value_repr": None, "json": True, "error": None, "exit_code": 0}
     try:
@@ -207,10 +174,11 @@ def run(code):
         if last is not None:
             value = eval(last, namespace)
             if value is not None:
-                result.update(encode_value(value))
+                result.update(encode_value(value, budget))
     except SystemExit as error:
         code = error.code
-        result["exit_code"] = code if isinstance(code, int) else (0 if code is None else 1)
+        result["exit_code"] = code if isinstance(code, int) and not isinstance(code, bool) else (
+            0 if code is None else 1)
     except BaseException as error:  # noqa: BLE001 - everything the code raises is reported
         result["error"] = describe(error)
         if isinstance(error, MemoryError):
@@ -220,29 +188,17 @@ def run(code):
 
 def main():
     job = read_job()
-    if job.get("cgroup"):
-        with open(os.path.join(job["cgroup"], "cgroup.procs"), "w") as procs:
-            procs.write("0")
-    if job.get("mounts"):
-        mount_private_dirs(job)
-    workdir = job["workdir"]
-    os.makedirs(workdir, mode=0o700, exist_ok=True)
-    if job.get("uid") is not None:
-        os.chown(workdir, job["uid"], job["gid"])
-    set_limits(job["limits"])
-    if job.get("uid") is not None:
-        drop_privileges(job["uid"], job["gid"])
-    os.chdir(workdir)
-    os.umask(0o077)
-    result_pipe = os.fdopen(job["result_fd"], "w")
-    result_pipe.write("R")  # the sandbox is up: what follows is the code's doing
-    result_pipe.flush()
-    readable = [*job["readable"], *(p.rstrip("/") + "/" for p in sys.path if p and os.path.isdir(p)),
-                *(p.rstrip("/") + "/" for p in {sys.prefix, sys.base_prefix, sys.exec_prefix})]
-    disarm_fork_exec()
-    install_audit_hook(os.path.realpath(workdir), tuple(readable))
+    channel = os.fdopen(job["result_fd"], "w")
+    try:
+        layers = set_up(job)
+    except BaseException as error:  # noqa: BLE001 - the set-up failed: nothing of the code ran
+        channel.write("F" + json.dumps({"error": f"{type(error).__name__}: {error}"}) + "\n")
+        channel.flush()
+        os._exit(70)
+    channel.write("R" + json.dumps(layers) + "\n")  # the sandbox is up: what follows is the code's doing
+    channel.flush()
     runner = os.getpid()
-    result = run(job["code"])
+    result = run(job["code"], job["limits"]["result_kb"] * 1024 // 2)
     if os.getpid() != runner:
         os._exit(0)  # a process the code forked: only the runner reports
     try:
@@ -251,9 +207,9 @@ def main():
     except BaseException:  # noqa: BLE001 - the code may have closed or replaced them
         pass
     try:
-        result_pipe.write(json.dumps(result))
-        result_pipe.flush()
-    except BaseException:  # noqa: BLE001 - the code may have closed fd 3: the parent reports a lost result
+        channel.write(json.dumps(result))
+        channel.flush()
+    except BaseException:  # noqa: BLE001 - the code may have closed the channel: the agent reports a lost result
         pass
     os._exit(0)
 

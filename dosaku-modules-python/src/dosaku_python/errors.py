@@ -1,7 +1,7 @@
-"""Errors of the executors (all :class:`~dosaku.errors.DosakuError`)."""
+"""Errors of the Python pack (all :class:`~dosaku.DosakuError`)."""
 from __future__ import annotations
 
-from dosaku.errors import DosakuError
+from dosaku import DosakuError
 
 
 class LimitError(DosakuError, ValueError):
@@ -9,4 +9,11 @@ class LimitError(DosakuError, ValueError):
 
 
 class SandboxError(DosakuError):
-    """The sandbox itself failed (not the code it ran): it could not start or lost the result."""
+    """The sandbox itself failed (not the code it ran): it could not start or its set-up was refused."""
+
+
+class SandboxUnavailable(SandboxError):
+    """No kernel boundary can be set up on this machine (e.g. bubblewrap is missing or user namespaces are off).
+
+    The message names what to install or enable, and how to ask for the weaker ``isolation='process'`` explicitly.
+    """

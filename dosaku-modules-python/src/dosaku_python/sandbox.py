@@ -1,35 +1,44 @@
-"""Running Python code isolated from the agent: a separate process in its own work directory, with CPU time, wall
-time, memory, process-count, file-size and output limits, no network and no access to the agent's secrets.
+"""Running Python code behind a boundary the kernel enforces, the same design for root and for an ordinary user.
 
-Layers (each used where the machine allows it, recorded in ``RunResult.isolation``):
+Layers of a run with ``isolation='kernel'`` (the default), each reported in ``RunResult.isolation``:
 
-- ``unshare --net --pid --mount``: no network interface but loopback-less isolation; a PID namespace, so every
-  process the code starts dies with it and the agent's processes cannot be seen or signalled; private tmpfs over
-  the world-writable directories (the work directory lives in the one over /tmp, ``disk_mb`` in size) and over
-  the home directories; the interpreter's own directories under them (a virtual environment in /tmp or a home) are
-  bound back read-only.
-- When the agent runs as root, the code runs as uid/gid 65534 (``nobody``): root-only files (the user's
-  config.ini, other processes' environments) are out of reach and RLIMIT_NPROC binds. A pids cgroup caps the
-  process count as well where cgroups are writable.
-- rlimits: CPU time, address space, processes, file size, open files, no core dumps.
-- No environment is passed on (API keys stay in the agent), and the interpreter runs with ``-I``.
-- An audit hook in the child refuses writes outside the work directory, reads outside the interpreter's and
-  system directories, starting programs, sockets, ctypes and signals to other processes.
+1. **bubblewrap** (:mod:`dosaku_python.bubblewrap`): new user, PID (its own ``/proc``), network (no interface but
+   a down loopback), IPC, UTS and cgroup namespaces, ``--die-with-parent``, ``--new-session``, no-new-privs, and a
+   minimal read-only root: the system directories, the interpreter's prefixes and package directories, a private
+   ``noexec`` tmpfs of ``disk_mb`` as the work directory; nothing of the user's home or config.
+2. **seccomp** (:mod:`dosaku_python.seccomp_filter`, compiled by libseccomp): no ptrace, new namespaces, keyrings,
+   BPF, perf events, io_uring, mounting, or sockets other than unix ones.
+3. **Landlock** (:mod:`dosaku_python._landlock`): reading and executing only what the sandbox shows, writing only
+   in the work directory, no TCP, signals and abstract unix sockets only within the run.
+4. **A cgroup per run** (:mod:`dosaku_python.cgroups`): memory with swap, processes and a CPU quota for the whole
+   run, and its CPU time watched; where no cgroup is writable, ``systemd-run --user --scope``, else rlimits per
+   process (said so in ``isolation['cgroup']``).
+5. **rlimits** per process (CPU time, address space, processes, file size, open files, no core dumps), an empty
+   environment, ``python -I``, every process killed at the end (the PID namespace dies with its first process).
+
+As root, the run's processes belong to a dedicated, otherwise unused uid (its files and processes are nobody's),
+when the interpreter is readable by others; an interpreter under ``/root`` (mode 0700) keeps root's uid, with no
+capability (``isolation['host_uid']`` says which). If bubblewrap cannot set up the namespaces, :meth:`Sandbox.run`
+raises :class:`~dosaku_python.errors.SandboxUnavailable` naming what to install or enable; ``isolation='process'``
+(asked for explicitly) runs a plain child process with Landlock, seccomp, the cgroup and rlimits where available.
 
 Example::
 
-    from dosaku.executors.sandbox import Sandbox
-    from dosaku.executors.limits import Limits
+    from dosaku_python.sandbox import Sandbox
+    from dosaku_python.limits import Limits
 
     result = Sandbox().run('print(6 * 7)', Limits(wall_time=5))
-    result.stdout  # '42\\n'
+    result.stdout, result.isolation['level']  # ('42\\n', 'kernel')
 """
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import logging
 import os
+import pwd
+import random
 import selectors
 import shutil
 import signal
@@ -37,205 +46,319 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dosaku.executors.errors import SandboxError
-from dosaku.executors.limits import Limits
-from dosaku.executors.result import ExceptionInfo, RunResult
+from dosaku_python import _landlock, bubblewrap, cgroups, seccomp_filter
+from dosaku_python.channel import MAX_HEADER, read_channel
+from dosaku_python.errors import SandboxError, SandboxUnavailable
+from dosaku_python.interpreter import SYSTEM, SYSTEM_FILES, Interpreter, probe
+from dosaku_python.limits import Limits
+from dosaku_python.result import ExceptionInfo, RunResult
 
 log = logging.getLogger(__name__)
 
-RUNNER = Path(__file__).with_name("_runner.py")
-SANDBOX_UID = SANDBOX_GID = 65534
-NAMESPACES = ["--net", "--pid", "--fork", "--kill-child", "--mount"]
-PIDS_CGROUPS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
-WORLD_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock")
-HIDDEN = ("/root", "/home")
-READABLE = ("/usr/", "/lib/", "/lib64/", "/etc/", "/proc/self/", "/proc/cpuinfo", "/proc/meminfo",
-            "/sys/devices/system/cpu/", "/dev/null", "/dev/urandom", "/dev/random", "/dev/zero")
-ENVIRONMENT = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1",
-               "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-STARTED = b"R"
+HERE = Path(__file__).parent
+ISOLATIONS = ("kernel", "process")
+DEDICATED_UIDS = (0x5D050000, 0x5D05FFFF)  # uids for runs started by root; none of them is anybody's
+START_TIMEOUT = 30.0
+INSTALL_HINT = ("Install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap; "
+                "Arch: pacman -S bubblewrap)")
+WEAKER_HINT = ("or, knowing that a plain child process is a much weaker boundary, ask for it explicitly: "
+               "agent.learn('Tester', isolation='process')")
+USERNS_HINT = ("Allow unprivileged user namespaces (sysctl user.max_user_namespaces=15000; on Debian before 11 "
+               "kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 kernel.apparmor_restrict_unprivileged_userns=0 "
+               "or an AppArmor profile for bwrap); in a container, start it with a seccomp profile that allows "
+               "creating namespaces (e.g. docker run --security-opt seccomp=unconfined --security-opt "
+               "apparmor=unconfined)")
 
 
 @functools.lru_cache(maxsize=1)
-def isolation_support() -> dict[str, Any]:
-    """What this machine allows (probed once): namespaces, dropping to nobody, a pids cgroup."""
-    root = os.geteuid() == 0
-    unshare = shutil.which("unshare")
-    prefix: list[str] = []
-    if unshare:
-        for extra in ([] if root else ["--map-root-user"],):
-            command = [unshare, *extra, *NAMESPACES, "--", "true"]
-            try:
-                if subprocess.run(command, capture_output=True, timeout=10).returncode == 0:
-                    prefix = [unshare, *extra, *NAMESPACES, "--"]
-            except (OSError, subprocess.TimeoutExpired):
-                pass
-    cgroup = None
-    if root:
-        for base in PIDS_CGROUPS:
-            if (base / "pids.max").exists() or (base / "cgroup.procs").exists() and base.name == "pids":
-                cgroup = base
-                break
-            controllers = base / "cgroup.controllers"
-            if controllers.exists() and "pids" in controllers.read_text().split():
-                cgroup = base
-                break
-    return {"unshare": prefix, "drop_to_nobody": root, "mounts": bool(prefix) and root, "cgroup": cgroup}
+def runner_sources() -> tuple[bytes, bytes]:
+    """The runner's two files, handed to bubblewrap as data (so no path of the agent's needs to be reachable)."""
+    return (HERE / "_runner.py").read_bytes(), (HERE / "_landlock.py").read_bytes()
+
+
+@functools.lru_cache(maxsize=1)
+def landlock_abi() -> int:
+    try:
+        return _landlock.abi_version()
+    except OSError:
+        return 0
+
+
+def dedicated_uid() -> int:
+    """An unused uid for one run started by root."""
+    for _ in range(100):
+        uid = random.randint(*DEDICATED_UIDS)
+        try:
+            pwd.getpwuid(uid)
+        except KeyError:
+            return uid
+    raise SandboxError("No unused uid found for the sandbox in the range it uses.")
+
+
+def _memfd(name: str, data: bytes) -> int:
+    fd = os.memfd_create(name, 0)
+    os.write(fd, data)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+@dataclass
+class Launch:
+    """A started run: the process, the agent's ends of its pipes, and what the agent knows of its isolation."""
+
+    process: subprocess.Popen
+    result_fd: int
+    isolation: dict[str, Any]
+    cgroup: cgroups.RunCgroup | None = None
+    cleanup: list[Any] = field(default_factory=list)
 
 
 class Sandbox:
-    """Runs code in a fresh isolated child process per call (see the module's docstring for the layers).
+    """Runs code in a fresh sandbox per call (see the module's docstring for the layers).
 
     Args:
         python: The interpreter to run the code with (default: this one, so installed packages are importable).
+        isolation: ``'kernel'`` (bubblewrap, refused where it cannot be set up) or ``'process'`` (a plain child
+            process: only when asked for).
+
+    Raises:
+        SandboxError: an unknown ``isolation``.
     """
 
-    def __init__(self, python: str | None = None):
+    def __init__(self, python: str | None = None, isolation: str = "kernel"):
+        if isolation not in ISOLATIONS:
+            raise SandboxError(f"Unknown isolation {isolation!r}: use 'kernel' (the default) or 'process'.")
         self.python = python or sys.executable
-        self.support = isolation_support()
+        self.level = isolation
 
-    def isolation(self) -> dict[str, Any]:
-        """How runs are isolated on this machine."""
-        return {
-            "network_namespace": bool(self.support["unshare"]),
-            "pid_namespace": bool(self.support["unshare"]),
-            "private_tmp": self.support["mounts"],
-            "user": SANDBOX_UID if self.support["drop_to_nobody"] else os.geteuid(),
-            "pids_cgroup": self.support["cgroup"] is not None,
-            "audit_hook": True,
-        }
+    def __repr__(self) -> str:
+        return f"Sandbox(python={self.python!r}, isolation={self.level!r})"
 
+    # --- the whole run ---------------------------------------------------------------------------------------
     def run(self, code: str, limits: Limits) -> RunResult:
         """Run ``code`` under ``limits`` and return what happened as data.
 
         Raises:
-            SandboxError: the sandbox itself could not start (not the code's own failures, which are reported in
-                the result).
+            SandboxUnavailable: no kernel boundary can be set up here (the message says what to install).
+            SandboxError: the sandbox itself failed (the code's own failures are reported in the result).
         """
         started = time.monotonic()
-        workdir = tempfile.mkdtemp(prefix="dosaku-run-", dir="/tmp" if self.support["mounts"] else None)
-        cgroup = self._make_cgroup(limits)
+        interpreter = probe(self.python)
+        if self.level == "kernel" and bubblewrap.executable() is None:
+            raise SandboxUnavailable(f"No kernel boundary for generated code: bubblewrap (bwrap) is not installed. "
+                                     f"{INSTALL_HINT}, {WEAKER_HINT}.")
+        cgroup, no_cgroup = cgroups.run_cgroup(limits.memory_mb, limits.processes, limits.cpus)
+        launch = None
         try:
-            job = self._job(code, limits, workdir, cgroup)
-            outcome = self._execute(job, limits)
+            launch = (self._launch_kernel if self.level == "kernel" else self._launch_process)(
+                code, limits, interpreter, cgroup, no_cgroup)
+            outcome = self._collect(launch, limits)
+            usage = cgroup.usage() if cgroup else {}
         finally:
-            self._remove_cgroup(cgroup)
-            shutil.rmtree(workdir, ignore_errors=True)
-        return self._result(outcome, time.monotonic() - started)
+            if launch is not None:
+                for item in launch.cleanup:
+                    item()
+            if cgroup is not None:
+                cgroup.remove()
+        return self._result(outcome, launch, limits, usage, time.monotonic() - started)
 
-    def _job(self, code: str, limits: Limits, workdir: str, cgroup: Path | None) -> dict[str, Any]:
-        drop = self.support["drop_to_nobody"]
-        if drop and not self.support["mounts"]:
-            os.chown(workdir, SANDBOX_UID, SANDBOX_GID)
-        mounts = []
-        if self.support["mounts"]:
-            for path in WORLD_WRITABLE:
-                if os.path.isdir(path) and not os.path.islink(path):
-                    mounts.append((path, limits.disk_mb if path == "/tmp" else 1))
-        return {
-            "code": code,
-            "limits": limits.as_dict(),
-            "workdir": workdir,
-            "uid": SANDBOX_UID if drop else None,
-            "gid": SANDBOX_GID if drop else None,
-            "mounts": mounts,
-            "cgroup": str(cgroup) if cgroup else None,
-            "readable": list(READABLE),
-            "hidden": self._hidden(),
-        }
-
-    @staticmethod
-    def _hidden() -> list[str]:
-        """Directories replaced by an empty tmpfs in the child: homes, and Dosaku's config directory."""
-        hidden = list(HIDDEN)
-        try:
-            from dosaku.config import default_config_path
-
-            config_dir = str(default_config_path().parent)
-            if os.path.isdir(config_dir) and not any(config_dir.startswith(h + "/") for h in HIDDEN):
-                hidden.append(config_dir)
-        except Exception as error:  # noqa: BLE001 - no config directory to hide
-            log.debug("config directory unknown: %s", error)
-        return hidden
-
-    # --- cgroup ------------------------------------------------------------------------------------------------
-    def _make_cgroup(self, limits: Limits) -> Path | None:
-        base = self.support["cgroup"]
-        if base is None:
+    # --- starting it -----------------------------------------------------------------------------------------
+    def _user(self, interpreter: Interpreter, notes: list[str]) -> int | None:
+        if os.geteuid() != 0:
             return None
-        path = base / f"dosaku-run-{uuid.uuid4().hex[:12]}"
-        try:
-            path.mkdir()
-            (path / "pids.max").write_text(str(limits.processes))
-        except OSError as error:
-            log.debug("no pids cgroup: %s", error)
-            if path.exists():
-                path.rmdir()
-            return None
-        return path
+        if interpreter.readable_by_others():
+            return dedicated_uid()
+        notes.append(f"the interpreter ({interpreter.executable}) lives where only root can read it, so the run "
+                     f"keeps root's uid (without any capability); install one readable by others (e.g. "
+                     f"/usr/bin/python3, or under /opt) for a dedicated uid")
+        return None
 
-    @staticmethod
-    def _remove_cgroup(path: Path | None) -> None:
-        if path is None:
-            return
-        for _ in range(50):
-            try:
-                for pid in (path / "cgroup.procs").read_text().split():
-                    try:
-                        os.kill(int(pid), signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                path.rmdir()
-                return
-            except OSError:
-                time.sleep(0.02)
-        log.warning("could not remove the cgroup %s", path)
+    def _cgroup_report(self, cgroup: cgroups.RunCgroup | None, no_cgroup: str | None,
+                       scope: list[str]) -> dict[str, Any]:
+        if cgroup is not None:
+            return cgroup.describe()
+        fallback = "systemd-run --user --scope" if scope else "rlimits per process only"
+        return {"none": no_cgroup, "fallback": fallback,
+                "note": "memory, processes and CPU time are limited per process, not for the whole run"
+                if not scope else "limits set by systemd on the run's scope; CPU time is limited per process"}
 
-    # --- the child ---------------------------------------------------------------------------------------------
-    def _execute(self, job: dict[str, Any], limits: Limits) -> dict[str, Any]:
-        read_result, write_result = os.pipe()
-        command = [*self.support["unshare"], self.python, "-I", "-B", str(RUNNER)]
+    def _launch_kernel(self, code: str, limits: Limits, interpreter: Interpreter, cgroup: cgroups.RunCgroup | None,
+                       no_cgroup: str | None) -> Launch:
+        notes: list[str] = []
+        runner, landlock_source = runner_sources()
+        fds = {"runner": _memfd("dosaku-runner", runner), "landlock": _memfd("dosaku-landlock", landlock_source)}
+        seccomp_missing = seccomp_filter.available()
+        if seccomp_missing is None:
+            fds["seccomp"] = _memfd("dosaku-seccomp", seccomp_filter.base_program())
+        status_read, fds["status"] = os.pipe()
+        fds["block"], block_write = os.pipe()
+        result_read, result_write = os.pipe()
+        uid = self._user(interpreter, notes)
+        scope = cgroups.scope_command(limits.memory_mb, limits.processes, limits.cpus) if (
+            cgroup is None and cgroups.systemd_scope()) else []
+        command = [*scope, *bubblewrap.command(interpreter, limits.disk_mb, fds)]
+        passed = (*fds.values(), result_write)
         try:
             process = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                pass_fds=(write_result,), env=dict(ENVIRONMENT), cwd="/", start_new_session=True,
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=passed,
+                env={}, cwd="/", start_new_session=True,
+                **({"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}),
             )
         except OSError as error:
-            os.close(read_result)
-            raise SandboxError(f"Could not start the sandbox ({command[0]}): {error}") from error
+            for fd in (*passed, status_read, block_write, result_read):
+                os.close(fd)
+            raise SandboxUnavailable(f"Could not start bubblewrap ({command[0]}): {error}. {INSTALL_HINT}, "
+                                     f"{WEAKER_HINT}.") from error
+        for fd in passed:
+            os.close(fd)
+        launch = Launch(process, result_read, {}, cgroup, [])
+        try:
+            child = self._wait_for_bubblewrap(process, status_read)
+            if cgroup is not None:
+                cgroup.add(process.pid)
+                cgroup.add(child)
+            os.write(block_write, b"go")
+        except BaseException:
+            self._kill(launch)
+            os.close(result_read)
+            raise
         finally:
-            os.close(write_result)
-        job["result_fd"] = write_result
+            os.close(status_read)
+            os.close(block_write)
+        seccomp = [base64.b64encode(seccomp_filter.mount_program()).decode()] if seccomp_missing is None else []
+        abi = landlock_abi()
+        job = {"code": code, "limits": limits.as_dict(), "workdir": bubblewrap.WORK_DIR, "result_fd": result_write,
+               "remount_noexec": True, "drop_capabilities": True, "landlock": abi,
+               "readable": bubblewrap.readable(interpreter), "own_proc": True, "seccomp": seccomp}
+        self._send(process, job)
+        launch.isolation = {
+            "level": "kernel",
+            "bubblewrap": {"version": bubblewrap.version(), "namespaces": list(bubblewrap.NAMESPACES)},
+            "host_uid": uid if uid is not None else os.geteuid(),
+            "seccomp": {"before_start": True, "after_set_up": True} if seccomp_missing is None
+            else f"unavailable: {seccomp_missing} (pip install pyseccomp; apt-get install libseccomp2)",
+            "landlock": None if abi else "unavailable: this kernel offers no Landlock (Linux >= 5.13, lsm=landlock)",
+            "cgroup": self._cgroup_report(cgroup, no_cgroup, scope),
+            "rlimits": True, "environment": "empty", "withheld": list(interpreter.withheld), "notes": notes,
+        }
+        return launch
+
+    def _wait_for_bubblewrap(self, process: subprocess.Popen, status: int) -> int:
+        """The PID of bubblewrap's sandbox process, once its namespaces are set up (it then waits on --block-fd)."""
+        buffer, deadline = b"", time.monotonic() + START_TIMEOUT
+        selector = selectors.DefaultSelector()
+        selector.register(status, selectors.EVENT_READ)
+        try:
+            while b"\n" not in buffer and time.monotonic() < deadline:
+                if not selector.select(max(0.0, deadline - time.monotonic())):
+                    continue
+                chunk = os.read(status, 4096)
+                if not chunk:
+                    break
+                buffer += chunk
+        finally:
+            selector.close()
+        try:
+            return int(json.loads(buffer.split(b"\n", 1)[0])["child-pid"])
+        except (ValueError, KeyError, TypeError):
+            process.kill()
+            _, stderr = process.communicate(timeout=10)
+            raise self._start_failure(stderr.decode("utf-8", "replace").strip()) from None
+
+    @staticmethod
+    def _start_failure(stderr: str) -> SandboxError:
+        text = stderr[-1000:] or "no message"
+        if any(word in text for word in ("namespace", "uid map", "setting up uid", "Operation not permitted",
+                                         "Permission denied", "No permissions")):
+            return SandboxUnavailable(f"bubblewrap could not set up the sandbox: {text}. {USERNS_HINT}; "
+                                      f"{WEAKER_HINT}.")
+        return SandboxError(f"bubblewrap failed to start the sandbox: {text}")
+
+    def _launch_process(self, code: str, limits: Limits, interpreter: Interpreter,
+                        cgroup: cgroups.RunCgroup | None, no_cgroup: str | None) -> Launch:
+        notes = ["no namespaces: the code shares the host's file system view (narrowed by Landlock where "
+                 "available), processes and network stack; this is not a kernel boundary"]
+        uid = self._user(interpreter, notes)
+        workdir = tempfile.mkdtemp(prefix="dosaku-run-")
+        runner_dir = tempfile.mkdtemp(prefix="dosaku-runner-")
+        os.chmod(runner_dir, 0o755)
+        for name, data in zip(("_runner.py", "_landlock.py"), runner_sources(), strict=True):
+            Path(runner_dir, name).write_bytes(data)
+        if uid is not None:
+            os.chown(workdir, uid, uid)
+        cleanup = [functools.partial(shutil.rmtree, workdir, True), functools.partial(shutil.rmtree, runner_dir, True)]
+        result_read, result_write = os.pipe()
+        seccomp_missing = seccomp_filter.available()
+        try:
+            process = subprocess.Popen(
+                [interpreter.executable, "-I", "-B", str(Path(runner_dir, "_runner.py"))], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(result_write,),
+                env=dict(bubblewrap.ENVIRONMENT, HOME=workdir, TMPDIR=workdir), cwd=workdir,
+                start_new_session=True, **({"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}),
+            )
+        except OSError as error:
+            os.close(result_read)
+            for item in cleanup:
+                item()
+            raise SandboxError(f"Could not start {interpreter.executable}: {error}") from error
+        finally:
+            os.close(result_write)
+        launch = Launch(process, result_read, {}, cgroup, cleanup)
+        if cgroup is not None:
+            cgroup.add(process.pid)  # before the job: the runner reads it before anything else
+        abi = landlock_abi()
+        programs = [seccomp_filter.base_program(), seccomp_filter.mount_program()] if seccomp_missing is None else []
+        readable = [p for p in (*SYSTEM, *SYSTEM_FILES) if os.path.exists(p)] + [*interpreter.directories, runner_dir]
+        job = {"code": code, "limits": limits.as_dict(), "workdir": workdir, "result_fd": result_write,
+               "set_no_new_privs": True, "landlock": abi, "readable": readable, "own_proc": False,
+               "seccomp": [base64.b64encode(program).decode() for program in programs]}
+        self._send(process, job)
+        launch.isolation = {
+            "level": "process", "bubblewrap": None, "host_uid": uid if uid is not None else os.geteuid(),
+            "seccomp": {"after_set_up": True} if seccomp_missing is None else f"unavailable: {seccomp_missing}",
+            "landlock": None if abi else "unavailable: this kernel offers no Landlock",
+            "cgroup": self._cgroup_report(cgroup, no_cgroup, []), "rlimits": True, "environment": "empty",
+            "withheld": list(interpreter.withheld), "notes": notes,
+        }
+        return launch
+
+    @staticmethod
+    def _send(process: subprocess.Popen, job: dict[str, Any]) -> None:
         try:
             process.stdin.write(json.dumps(job).encode())  # type: ignore[union-attr]
             process.stdin.close()  # type: ignore[union-attr]
         except BrokenPipeError:
             pass
-        return self._collect(process, read_result, limits)
 
-    def _collect(self, process: subprocess.Popen, read_result: int, limits: Limits) -> dict[str, Any]:
+    # --- watching it -----------------------------------------------------------------------------------------
+    def _collect(self, launch: Launch, limits: Limits) -> dict[str, Any]:
+        process, cgroup = launch.process, launch.cgroup
         buffers = {"stdout": bytearray(), "stderr": bytearray(), "result": bytearray()}
+        result_budget = limits.result_kb * 1024 + MAX_HEADER
         selector = selectors.DefaultSelector()
         selector.register(process.stdout, selectors.EVENT_READ, "stdout")  # type: ignore[arg-type]
         selector.register(process.stderr, selectors.EVENT_READ, "stderr")  # type: ignore[arg-type]
-        selector.register(read_result, selectors.EVENT_READ, "result")
+        selector.register(launch.result_fd, selectors.EVENT_READ, "result")
         deadline = time.monotonic() + limits.wall_time
-        limit, exited_at = None, None
+        limit, overflow, exited_at = None, False, None
         try:
             while selector.get_map():
                 now = time.monotonic()
                 if now >= deadline:
                     limit = "wall_time"
                     break
+                if cgroup is not None and (cgroup.cpu_seconds() or 0.0) > limits.cpu_time:
+                    limit = "cpu_time"
+                    break
                 if exited_at is None and self._reap(process, os.WNOHANG):
                     exited_at = now
                 if exited_at is not None and now - exited_at > 1.0:
                     break  # left-over descendants hold the pipes open
-                for key, _ in selector.select(min(deadline - now, 0.2)):
+                for key, _ in selector.select(min(deadline - now, 0.05 if cgroup is not None else 0.2)):
                     chunk = os.read(key.fd, 65536)
                     if not chunk:
                         selector.unregister(key.fileobj)
@@ -244,17 +367,17 @@ class Sandbox:
                 if len(buffers["stdout"]) + len(buffers["stderr"]) > limits.output_bytes:
                     limit = "output"
                     break
-                if len(buffers["result"]) > 10 * limits.output_bytes + 1_000_000:
-                    limit = "output"
+                if len(buffers["result"]) > result_budget:
+                    overflow = True
                     break
         finally:
             selector.close()
-            self._kill(process)
-            os.close(read_result)
+            self._kill(launch)
+            os.close(launch.result_fd)
             process.stdout.close()  # type: ignore[union-attr]
             process.stderr.close()  # type: ignore[union-attr]
-        return {"buffers": buffers, "limit": limit, "returncode": process.returncode, "limits": limits,
-                "cpu_time": process.cpu_time}  # type: ignore[attr-defined]
+        return {"buffers": buffers, "limit": limit, "overflow": overflow, "returncode": process.returncode,
+                "cpu_time": getattr(process, "cpu_time", 0.0)}
 
     @staticmethod
     def _reap(process: subprocess.Popen, options: int = 0) -> bool:
@@ -268,59 +391,87 @@ class Sandbox:
         process.cpu_time = usage.ru_utime + usage.ru_stime  # type: ignore[attr-defined]
         return True
 
-    def _kill(self, process: subprocess.Popen) -> None:
+    def _kill(self, launch: Launch) -> None:
+        """Kill the run: its first process (the PID namespace, and so every process in it, dies with it), its
+        session, and whatever is left in its cgroup."""
+        process = launch.process
         if process.returncode is None:
             try:
                 os.killpg(process.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
+                pass
+            try:
                 process.send_signal(signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if launch.cgroup is not None:
+            launch.cgroup.kill()
         self._reap(process)
 
-    # --- the result ----------------------------------------------------------------------------------------
-    def _result(self, outcome: dict[str, Any], duration: float) -> RunResult:
-        buffers, limits, limit = outcome["buffers"], outcome["limits"], outcome["limit"]
-        returncode = outcome["returncode"]
-        out = bytes(buffers["stdout"])
-        err = bytes(buffers["stderr"])
-        raw = bytes(buffers["result"])
+    # --- what happened ---------------------------------------------------------------------------------------
+    def _result(self, outcome: dict[str, Any], launch: Launch, limits: Limits, usage: dict[str, Any],
+                duration: float) -> RunResult:
+        buffers, limit, returncode = outcome["buffers"], outcome["limit"], outcome["returncode"]
+        out, err = bytes(buffers["stdout"]), bytes(buffers["stderr"])
         if limit == "output":
-            budget = limits.output_bytes
-            out = out[:budget]
-            err = err[: max(0, budget - len(out))]
+            out = out[: limits.output_bytes]
+            err = err[: max(0, limits.output_bytes - len(out))]
         stdout, stderr = out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
-        if not raw.startswith(STARTED):
+        channel = read_channel(bytes(buffers["result"]), limits.result_kb * 1024)
+        if limit is None and usage.get("oom_kills"):
+            limit = "memory"
+        if not channel.started:
+            if channel.setup_error:
+                raise SandboxError(f"The sandbox's set-up failed before any of the code ran: {channel.setup_error}")
             if limit is None:
-                raise SandboxError(
-                    f"The sandbox failed before running the code (exit status {returncode}): {stderr[-1000:]}"
-                )
-            raw = STARTED
-        data: dict[str, Any] = {}
-        if raw[1:]:
-            try:
-                data = json.loads(raw[1:].decode("utf-8", "replace"))
-            except ValueError:
-                data = {}
-        if limit is None and not data:
-            limit = self._signal_limit(returncode, outcome["cpu_time"], limits)
+                if launch.isolation.get("level") == "kernel":
+                    raise self._start_failure(stderr.strip())
+                raise SandboxError(f"The sandbox failed before running the code (exit status {returncode}): "
+                                   f"{stderr[-1000:]}")
+        problem = channel.problem
+        if outcome["overflow"]:
+            problem = (f"the code sent more than {limits.result_kb} KiB on its result channel (result_kb); return "
+                       f"a smaller value, or print it")
+        data = channel.data or {}
+        if limit is None and not data and not problem:
+            limit = self._signal_limit(returncode, outcome["cpu_time"], usage, limits)
         error = ExceptionInfo(**data["error"]) if data.get("error") else None
-        if not data and limit is None:
+        if problem:
+            error = ExceptionInfo("ResultInvalid", problem, None, "")
+        elif not data and limit is None:
             error = ExceptionInfo("ResultLost", f"the code ended without a result (exit status {returncode}): it "
-                                  "closed the result pipe, called os._exit or was killed", None, "")
+                                  "closed the result channel, called os._exit or was killed", None, "")
+        isolation = dict(launch.isolation)
+        layers = channel.layers
+        if isolation.get("landlock") is None:
+            isolation["landlock"] = layers.get("landlock", "not applied")
+        if isolation.get("level") == "kernel":
+            isolation["noexec_work_dir"] = bool(layers.get("noexec_work_dir"))
+            isolation["capabilities"] = layers.get("capabilities", "unknown")
         return RunResult(
             stdout=stdout,
             stderr=stderr,
             value=data.get("value"),
             value_repr=data.get("value_repr"),
             error=error,
-            exit_code=int(data.get("exit_code", returncode if returncode else 0)),
+            exit_code=int(data["exit_code"]) if "exit_code" in data else self._exit_status(returncode),
             limit=limit or data.get("limit"),
             duration=duration,
-            isolation=self.isolation(),
+            isolation=isolation,
+            usage=usage,
         )
 
     @staticmethod
-    def _signal_limit(returncode: int | None, cpu_time: float, limits: Limits) -> str | None:
-        """Why a child that left no result died: RLIMIT_CPU sends SIGXCPU, then SIGKILL."""
-        if returncode in (-signal.SIGXCPU, 128 + signal.SIGXCPU) or cpu_time >= limits.cpu_time - 0.05:
+    def _exit_status(returncode: int | None) -> int:
+        """bubblewrap reports a child killed by signal N as 128 + N; as a negative signal, like subprocess."""
+        if returncode is None:
+            return 0
+        return -(returncode - 128) if 128 < returncode < 160 else returncode
+
+    @staticmethod
+    def _signal_limit(returncode: int | None, cpu_time: float, usage: dict[str, Any], limits: Limits) -> str | None:
+        """Why a run that left no result died: RLIMIT_CPU sends SIGXCPU, then SIGKILL."""
+        used = usage.get("cpu_seconds") or cpu_time
+        if returncode in (-signal.SIGXCPU, 128 + signal.SIGXCPU) or used >= limits.cpu_time - 0.05:
             return "cpu_time"
         return None
