@@ -1,12 +1,16 @@
-"""PythonTester: results as data, each limit hit by a mild snippet, limit checks, permissions, in-process exec."""
+"""PythonTester: results as data, each limit hit by a mild snippet (per process and for the whole run), limit checks,
+permissions, what the isolation report says, in-process exec."""
 from __future__ import annotations
+
+import os
+import sys
 
 import pytest
 from dosaku import testing
 from dosaku.errors import ExecutorPermissionRequired
-from dosaku.executors import LimitError, RunResult
-from dosaku.executors.sandbox import isolation_support
 from dosaku.testing import isolated_agent
+from dosaku_python import LimitError, RunResult, SandboxError, SandboxUnavailable, bubblewrap, plugin
+from dosaku_python.python_tester import PythonTester
 
 #: Mild snippets, one per limit: each must hit its limit (and nothing else) before any attack runs.
 MILD = {
@@ -22,24 +26,21 @@ MILD = {
 }
 
 
-@pytest.fixture(scope="module")
-def tester():
-    agent = isolated_agent(enable_executors=True)
-    agent.learn("Tester")
+def learn_tester(**kwargs):
+    agent = isolated_agent(plugin, enable_executors=True)
+    agent.learn("Tester", **kwargs)
     return agent.Tester
 
 
-def prove(tester, name: str) -> RunResult:
-    code, limits = MILD[name]
-    return tester.run(code, **limits)
+@pytest.fixture(scope="module")
+def tester():
+    return learn_tester()
 
 
 class TestPythonTesterContract(testing.TesterContract):
     @pytest.fixture
     def tester(self):
-        agent = isolated_agent(enable_executors=True)
-        agent.learn("Tester")
-        return agent.Tester
+        return learn_tester()
 
 
 def test_result_is_data_with_value_and_output(tester):
@@ -80,20 +81,41 @@ def test_no_environment_is_passed(tester, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret-0123456789")
     result = tester.run("import os\nsorted(os.environ)")
     assert "OPENAI_API_KEY" not in result.value
-    assert set(result.value) <= {"PATH", "LANG", "LC_ALL", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
-                                 "MKL_NUM_THREADS", "LC_CTYPE"}
+    assert set(result.value) <= set(bubblewrap.ENVIRONMENT) | {"LC_CTYPE", "PWD"}  # PWD: set by bubblewrap
 
 
-def test_work_directory_is_writable_and_private(tester):
-    result = tester.run("import os\nopen('a.txt', 'w').write('hi')\n[os.getcwd(), open('a.txt').read()]")
+def test_work_directory_is_a_private_noexec_tmpfs(tester):
+    result = tester.run("import os\nopen('a.txt', 'w').write('hi')\n"
+                        "mounts = [l.split() for l in open('/proc/self/mountinfo')]\n"
+                        "[os.getcwd(), open('a.txt').read(), [m[5] for m in mounts if m[4] == '/tmp']]")
     assert result.ok, result.error
-    cwd, text = result.value
-    assert cwd.startswith("/tmp/dosaku-run-") and text == "hi"
+    cwd, text, options = result.value
+    assert cwd == "/tmp" and text == "hi"
+    assert "noexec" in options[0].split(",") and "nosuid" in options[0].split(",")
+
+
+def test_the_isolation_report_says_which_layers_held(tester):
+    isolation = tester.run("1").isolation
+    assert isolation["level"] == "kernel"
+    assert set(isolation["bubblewrap"]["namespaces"]) == {"user", "pid", "net", "ipc", "uts", "cgroup", "mount"}
+    assert isolation["noexec_work_dir"] is True and isolation["capabilities"] == "none"
+    assert isolation["landlock"]["abi"] >= 1 and isolation["landlock"]["fs"] is True
+    assert isolation["seccomp"] == {"before_start": True, "after_set_up": True}
+    if os.geteuid() == 0:
+        assert isolation["cgroup"]["version"] in (1, 2) and "memory" in isolation["cgroup"]["controllers"]
+
+
+def test_the_code_has_no_capability_and_no_new_privileges(tester):
+    status = tester.run("dict(l.split(':\\t') for l in open('/proc/self/status').read().splitlines() if "
+                        "l.startswith(('Cap', 'NoNewPrivs', 'Seccomp')))").value
+    assert {status[k].strip() for k in ("CapInh", "CapPrm", "CapEff", "CapAmb")} == {"0000000000000000"}
+    assert status["NoNewPrivs"].strip() == "1" and status["Seccomp"].strip() == "2"
 
 
 @pytest.mark.parametrize("name", sorted(MILD))
 def test_each_limit_is_hit(tester, name):
-    result = prove(tester, name)
+    code, limits = MILD[name]
+    result = tester.run(code, **limits)
     if name == "processes":
         assert result.error.type == "BlockingIOError", result
         assert int(result.stdout) < 5
@@ -104,9 +126,29 @@ def test_each_limit_is_hit(tester, name):
     elif name == "file_size":
         assert result.error.type == "OSError" and "File too large" in result.error.message
     elif name == "disk":
-        if not isolation_support()["mounts"]:
-            pytest.skip("no private tmpfs on this machine (needs root and unshare)")
         assert result.error.type == "OSError" and "No space left" in result.error.message
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the whole-run limits need a writable cgroup (root here)")
+def test_memory_is_limited_for_the_whole_run_not_per_process(tester):
+    """Two processes of 120 MiB each stay under RLIMIT_AS each, but not under the run's 200 MiB together."""
+    code = ("import os, time\nr, w = os.pipe()\npid = os.fork()\nif pid == 0:\n"
+            "    x = bytearray(120 * 1024 * 1024)\n    x[::4096] = b'x' * len(x[::4096])\n    os.write(w, b'1')\n"
+            "    time.sleep(5)\n    os._exit(0)\nos.read(r, 1)\ny = bytearray(120 * 1024 * 1024)\n"
+            "y[::4096] = b'y' * len(y[::4096])\nif os.waitpid(pid, os.WNOHANG) == (0, 0):\n    print('both held')")
+    result = tester.run(code, memory_mb=200, wall_time=8)
+    assert result.limit == "memory" and "both held" not in result.stdout, result
+    assert result.usage["oom_kills"] >= 1 and result.usage["memory_peak_mb"] <= 201
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the whole-run limits need a writable cgroup (root here)")
+def test_cpu_time_is_limited_for_the_whole_run(tester):
+    code = ("import os\nfor _ in range(3):\n    if os.fork() == 0:\n        while True:\n            pass\n"
+            "while True:\n    pass")
+    result = learn_tester(cpus=4).run(code, cpu_time=2, wall_time=9)
+    assert result.limit == "cpu_time", result
+    assert 2 <= result.usage["cpu_seconds"] < 4  # four processes: rlimits alone would allow 8 s
+    assert result.duration < 9
 
 
 def test_output_is_cut_at_the_limit(tester):
@@ -118,20 +160,83 @@ def test_limits_may_only_be_tightened(tester):
     with pytest.raises(LimitError, match=r"wall_time=99 is looser than this executor allows \(10.0\).*"
                                          r"agent.learn\('Tester', wall_time=99\)"):
         tester.run("1", wall_time=99)
-    with pytest.raises(LimitError, match="Unknown limit 'walltime'. The limits are: cpu_time, disk_mb"):
+    with pytest.raises(LimitError, match="Unknown limit 'walltime'. The limits are: cpu_time, cpus, disk_mb"):
         tester.run("1", walltime=1)
     with pytest.raises(LimitError, match="memory_mb=-1 must be a positive number"):
         tester.run("1", memory_mb=-1)
 
 
 def test_learn_raises_the_ceiling():
-    agent = isolated_agent(enable_executors=True)
-    agent.learn("Tester", wall_time=30)
-    assert agent.Tester.module.limits.wall_time == 30
+    assert learn_tester(wall_time=30).module.limits.wall_time == 30
+    with pytest.raises(LimitError, match="Unknown limit 'walls'"):
+        PythonTester(walls=3)
+
+
+def test_unknown_isolation_is_refused():
+    with pytest.raises(SandboxError, match="Unknown isolation 'none': use 'kernel' \\(the default\\) or 'process'"):
+        PythonTester(isolation="none")
+
+
+def test_without_bubblewrap_a_run_is_refused_naming_what_to_install(tester, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # a PATH with no bwrap on it
+    bubblewrap.executable.cache_clear()
+    try:
+        with pytest.raises(SandboxUnavailable, match=r"bubblewrap \(bwrap\) is not installed. Install bubblewrap "
+                                                     r"\(Debian/Ubuntu: apt-get install bubblewrap.*"
+                                                     r"agent.learn\('Tester', isolation='process'\)"):
+            tester.run("print(1)")
+    finally:
+        bubblewrap.executable.cache_clear()
+
+
+def test_a_failing_namespace_set_up_names_what_to_enable():
+    from dosaku_python.sandbox import Sandbox
+
+    error = Sandbox._start_failure("bwrap: No permissions to create a new namespace, likely because the kernel "
+                                   "does not allow non-privileged user namespaces.")
+    assert isinstance(error, SandboxUnavailable)
+    assert "user.max_user_namespaces" in str(error) and "isolation='process'" in str(error)
+
+
+def test_process_isolation_only_when_asked_and_says_so():
+    tester = learn_tester(isolation="process")
+    result = tester.run("import os\nprint('hi')\nos.getcwd()")
+    assert result.ok and result.stdout == "hi\n", result
+    assert result.isolation["level"] == "process" and result.isolation["bubblewrap"] is None
+    assert "not a kernel boundary" in result.isolation["notes"][0]
+    assert result.isolation["landlock"]["fs"] is True
+    assert not os.path.exists(result.value)  # the work directory is gone
+
+
+def test_another_interpreter_runs_with_its_own_packages(tmp_path):
+    """An interpreter under /tmp (a virtual environment) keeps its packages, read-only."""
+    import venv
+
+    venv.create(tmp_path / "venv", with_pip=False)
+    site_packages = next((tmp_path / "venv" / "lib").glob("python3*/site-packages"))
+    (site_packages / "probe_in_tmp.py").write_text("VALUE = 42\n")
+    tester = PythonTester(python=str(tmp_path / "venv" / "bin" / "python"))
+    result = tester.run("import probe_in_tmp, sys\nprint(sys.prefix)\nprobe_in_tmp.VALUE")
+    assert result.ok and result.value == 42 and result.stdout == f"{tmp_path / 'venv'}\n", result
+    denied = tester.run(f"open({str(site_packages / 'probe_in_tmp.py')!r}, 'a').write('VALUE = 0')")
+    assert not denied.ok and (site_packages / "probe_in_tmp.py").read_text() == "VALUE = 42\n"
+
+
+def test_a_config_and_home_under_tmp_do_not_break_runs(dosaku_home, tmp_path):
+    assert str(dosaku_home).startswith(tempfile_root())
+    tester = learn_tester()
+    result = tester.run("print('fine')")
+    assert result.ok and result.stdout == "fine\n", result
+
+
+def tempfile_root() -> str:
+    import tempfile
+
+    return tempfile.gettempdir()
 
 
 def test_executor_refused_unless_enabled():
-    agent = isolated_agent()
+    agent = isolated_agent(plugin)
     with pytest.raises(ExecutorPermissionRequired, match=r"only done by executors \(PythonTester\), but executors "
                                                          r"have not been enabled.*enable_executors=True"):
         agent.learn("Tester")
@@ -155,3 +260,11 @@ def test_exec_without_namespaces_uses_the_callers(tester):
                 globals={"sink": namespace, "seen_by_exec": seen_by_exec})
     tester.exec("namespace['y'] = seen_by_exec")  # no namespaces: the caller's, as Python's exec
     assert namespace == {"x": 42, "y": 41}
+
+
+def test_importing_the_plugin_imports_only_dosaku():
+    import subprocess
+
+    code = ("import sys, dosaku_python.plugin; bad = [m for m in sys.modules if m.split('.')[0] in "
+            "('pyseccomp', 'ctypes', 'numpy')]; print(bad)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "[]"

@@ -57,6 +57,17 @@ class Limits:
                 )
         return replace(self, **limits)
 
+    def loosened(self, **limits: Any) -> Limits:
+        """These limits with some set anew (a learn-time ceiling); an unknown or non-positive one raises
+        :class:`LimitError`."""
+        known = {field.name for field in fields(self)}
+        for name, value in limits.items():
+            if name not in known:
+                raise LimitError(f"Unknown limit {name!r}. The limits are: {', '.join(sorted(known))}.")
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+                raise LimitError(f"The limit {name}={value!r} must be a positive number.")
+        return replace(self, **limits)
+
     def as_dict(self) -> dict[str, Any]:
         """The limits as a plain dict."""
         return asdict(self)

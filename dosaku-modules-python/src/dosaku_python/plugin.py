@@ -1,11 +1,14 @@
-"""Core's executors plugin: ``PythonTester`` for the ``Tester`` task (refused unless executors are enabled)."""
+"""The ``python`` plugin: ``PythonTester`` for the ``Tester`` task (refused unless executors are enabled), and the
+``sandbox`` placement that quarantines a module in a sandboxed worker. Imports only ``dosaku``."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from dosaku.hookspecs import hookimpl
-from dosaku.spec import ModuleSpec
+from dosaku import ModuleSpec, hookimpl
+
+#: The placement this plugin provides: ``agent.learn(task, placement='sandbox')``.
+SANDBOX = "sandbox"
 
 
 @hookimpl
@@ -14,8 +17,18 @@ def register_modules(register: Callable[[ModuleSpec], None], config: Any) -> Non
         ModuleSpec(
             "PythonTester",
             tasks=("Tester",),
-            target="dosaku.executors.python_tester:PythonTester",
+            target="dosaku_python.python_tester:PythonTester",
             kind="executor",
-            summary="Runs Python code isolated (separate process, limits, no network), or in-process when asked.",
+            summary="Runs Python code behind a kernel-enforced sandbox (bubblewrap, Landlock, seccomp, cgroups), "
+                    "or in-process when asked.",
         )
     )
+
+
+@hookimpl
+def dosaku_placement(placement: str, spec: Any, factory: Callable[[], Any], agent: Any) -> Any:
+    if placement != SANDBOX:
+        return None
+    from dosaku_python.quarantine import Quarantined
+
+    return Quarantined.start(spec, factory, agent)
