@@ -92,7 +92,7 @@ def landlock_rules(job):
     rules += [(path, _landlock.DEVICE) for path in ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random")]
     if job.get("own_proc"):
         rules.append(("/proc", _landlock.READ))
-    rules.append((job["workdir"], _landlock.READ_WRITE))
+    rules += [(path, _landlock.READ_WRITE) for path in (job["workdir"], *job.get("writable", ()))]
     return rules
 
 
@@ -111,9 +111,9 @@ def set_limits(limits):
 def set_up(job):
     """The trusted phase; returns what held (the header the agent trusts)."""
     layers = {}
-    if job.get("remount_noexec"):
-        remount_noexec(job["workdir"])
-        layers["noexec_work_dir"] = True
+    for path in job.get("remount_noexec", ()):
+        remount_noexec(path)
+    layers["noexec_work_dir"] = bool(job.get("remount_noexec"))
     if job.get("drop_capabilities"):
         drop_capabilities()
         layers["capabilities"] = "none"

@@ -3,8 +3,8 @@
 The root is a fresh tmpfs holding only: the system directories (``/usr`` and the ``/lib``, ``/bin`` links of a
 merged-/usr system) and the dynamic linker's cache, read-only; the interpreter's prefixes and the package
 directories on its ``sys.path``, read-only (:mod:`dosaku_python.interpreter`); the runner's two files; a procfs of
-the run's own PID namespace; a minimal ``/dev``; and ``/tmp``, a tmpfs of ``disk_mb`` that is the work directory
-(the runner remounts it ``noexec``). Nothing of the user's home, config or ``/etc`` beyond the linker cache.
+the run's own PID namespace; a minimal ``/dev`` with a private ``/dev/shm``; and ``/tmp``, a tmpfs of ``disk_mb``
+that is the work directory (the runner remounts both tmpfs ``noexec``). Nothing of the user's home, config or ``/etc`` beyond the linker cache.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from dosaku_python.interpreter import SYSTEM, SYSTEM_FILES, Interpreter
 
 NAMESPACES = ("user", "pid", "net", "ipc", "uts", "cgroup", "mount")
 WORK_DIR = "/tmp"
+SHARED_MEMORY = "/dev/shm"  # POSIX shared memory and semaphores (multiprocessing): private, sized and noexec too
 RUNNER_DIR = "/run/dosaku"
 HOSTNAME = "dosaku-sandbox"
 ENVIRONMENT = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": WORK_DIR, "TMPDIR": WORK_DIR,
@@ -67,7 +68,7 @@ def command(interpreter: Interpreter, disk_mb: int, fds: dict[str, int]) -> list
         "--hostname", HOSTNAME, "--die-with-parent", "--new-session",
         "--cap-drop", "ALL", "--cap-add", "CAP_SYS_ADMIN",  # only for the runner's noexec remount; it drops it
         "--size", str(disk_mb * 1024 * 1024), "--perms", "0700", "--tmpfs", WORK_DIR,
-        "--proc", "/proc", "--dev", "/dev",
+        "--proc", "/proc", "--dev", "/dev", "--size", str(disk_mb * 1024 * 1024), "--tmpfs", SHARED_MEMORY,
         *_system_mounts(),
     ]
     for path in interpreter.directories:

@@ -215,7 +215,8 @@ class Sandbox:
                                      f"{WEAKER_HINT}.") from error
         for fd in passed:
             os.close(fd)
-        launch = Launch(process, result_read, {}, cgroup, [])
+        # bubblewrap reports the exit status on the status pipe too: it stays open until the run is over
+        launch = Launch(process, result_read, {}, cgroup, [functools.partial(os.close, status_read)])
         try:
             child = self._wait_for_bubblewrap(process, status_read)
             if cgroup is not None:
@@ -225,14 +226,15 @@ class Sandbox:
         except BaseException:
             self._kill(launch)
             os.close(result_read)
+            os.close(status_read)
             raise
         finally:
-            os.close(status_read)
             os.close(block_write)
         seccomp = [base64.b64encode(seccomp_filter.mount_program()).decode()] if seccomp_missing is None else []
         abi = landlock_abi()
         job = {"code": code, "limits": limits.as_dict(), "workdir": bubblewrap.WORK_DIR, "result_fd": result_write,
-               "remount_noexec": True, "drop_capabilities": True, "landlock": abi,
+               "remount_noexec": [bubblewrap.WORK_DIR, bubblewrap.SHARED_MEMORY],
+               "writable": [bubblewrap.SHARED_MEMORY], "drop_capabilities": True, "landlock": abi,
                "readable": bubblewrap.readable(interpreter), "own_proc": True, "seccomp": seccomp}
         self._send(process, job)
         launch.isolation = {
@@ -472,6 +474,6 @@ class Sandbox:
     def _signal_limit(returncode: int | None, cpu_time: float, usage: dict[str, Any], limits: Limits) -> str | None:
         """Why a run that left no result died: RLIMIT_CPU sends SIGXCPU, then SIGKILL."""
         used = usage.get("cpu_seconds") or cpu_time
-        if returncode in (-signal.SIGXCPU, 128 + signal.SIGXCPU) or used >= limits.cpu_time - 0.05:
+        if returncode in (-signal.SIGXCPU, 128 + signal.SIGXCPU) or used >= limits.cpu_time - 0.05:  # 128 + N: bwrap
             return "cpu_time"
         return None
