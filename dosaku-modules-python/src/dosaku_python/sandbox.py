@@ -220,8 +220,7 @@ class Sandbox:
         try:
             child = self._wait_for_bubblewrap(process, status_read)
             if cgroup is not None:
-                cgroup.add(process.pid)
-                cgroup.add(child)
+                cgroup.add(child)  # bubblewrap's sandbox process: everything of the run descends from it
             os.write(block_write, b"go")
         except BaseException:
             self._kill(launch)
