@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-echo "== system packages (gnugo, chromium)"
+echo "== system packages (gnugo, chromium, bubblewrap and libseccomp for the Python sandbox)"
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends gnugo chromium >/dev/null
 echo "== nox"

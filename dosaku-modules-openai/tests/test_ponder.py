@@ -203,6 +203,35 @@ def test_checks_run_isolated_without_the_agents_secrets(model, monkeypatch):
     assert_never_ran_here()
 
 
+def test_checks_need_the_python_pack_and_say_how_to_install_it(model, monkeypatch):
+    """The checks go through the Tester task: without dosaku-modules-python, ModuleNotInstalled says what to do."""
+    from dosaku.errors import ModuleNotInstalled
+
+    model(script())
+    agent = Agent(enable_services=True, enable_executors=True)
+    agent.learn("Ponder")
+    monkeypatch.setenv("DOSAKU_BLOCK_PLUGINS", "dosaku-modules-python")  # the private checking agent finds none
+    with pytest.raises(ModuleNotInstalled, match=r"No installed module implements the task 'Tester'. Ponder checks "
+                                                 r"the plugins it writes.*pip install dosaku-modules-python"):
+        ponder(agent)
+
+
+def test_checks_run_in_the_kernel_sandbox(model):
+    """The generated tests run behind the python pack's kernel boundary: their own host name, no network."""
+    probing = read("tests.py") + (
+        "\n\ndef test_inside_the_sandbox():\n"
+        "    import socket\n"
+        "    assert socket.gethostname() == 'dosaku-sandbox'\n"
+        "    assert [l.split(':')[0].strip() for l in open('/proc/net/dev').read().splitlines()[2:]] == ['lo']\n"
+    )
+    model(script(tests=fenced(probing)))
+    agent = Agent(enable_services=True, enable_executors=True)
+    agent.learn("Ponder")
+    report = ponder(agent)
+    assert report.success, report.errors
+    assert_never_ran_here()
+
+
 # --- repairs ----------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("broken", "repair", "said"),
