@@ -6,9 +6,9 @@ Importing this package imports nothing but ``dosaku`` and the standard library.
 """
 from __future__ import annotations
 
-from dosaku_python.errors import LimitError, SandboxError, SandboxUnavailable
+from dosaku_python.errors import LimitError, QuarantineError, SandboxError, SandboxUnavailable
 from dosaku_python.limits import Limits
 from dosaku_python.result import ExceptionInfo, RunResult
 
 __version__ = "0.1.0"
-__all__ = ["ExceptionInfo", "LimitError", "Limits", "RunResult", "SandboxError", "SandboxUnavailable"]
+__all__ = ["ExceptionInfo", "LimitError", "Limits", "QuarantineError", "RunResult", "SandboxError", "SandboxUnavailable"]

@@ -165,8 +165,10 @@ def encode_value(value, budget):
     return {"value": json.loads(encoded), "value_repr": text, "json": True}
 
 
-def run(code, budget):
+def run(code, budget, worker=None):
     namespace = {"__name__": "__main__", "__builtins__": builtins}
+    if worker is not None:
+        namespace["__dosaku_worker__"] = worker  # a quarantine worker's requests pipe and response channel
     result = {"value": None, "value_repr": None, "json": True, "error": None, "exit_code": 0}
     try:
         body, last = split_last_expression(code)
@@ -198,7 +200,10 @@ def main():
     channel.write("R" + json.dumps(layers) + "\n")  # the sandbox is up: what follows is the code's doing
     channel.flush()
     runner = os.getpid()
-    result = run(job["code"], job["limits"]["result_kb"] * 1024 // 2)
+    worker = None
+    if job.get("requests_fd") is not None:
+        worker = {"requests": job["requests_fd"], "responses": job["result_fd"]}
+    result = run(job["code"], job["limits"]["result_kb"] * 1024 // 2, worker)
     if os.getpid() != runner:
         os._exit(0)  # a process the code forked: only the runner reports
     try:

@@ -17,3 +17,7 @@ class SandboxUnavailable(SandboxError):
 
     The message names what to install or enable, and how to ask for the weaker ``isolation='process'`` explicitly.
     """
+
+
+class QuarantineError(DosakuError):
+    """A module placed in a sandbox (``placement='sandbox'``) raised, stopped, or answered with malformed data."""

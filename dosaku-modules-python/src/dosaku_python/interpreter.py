@@ -104,3 +104,23 @@ def probe(executable: str | None = None) -> Interpreter:
         elif not _under(path, SYSTEM):
             keep.add(path)
     return Interpreter(executable, tuple(_outermost(keep)), tuple(sorted(withheld)))
+
+
+def with_directories(interpreter: Interpreter, directories: tuple[str, ...]) -> Interpreter:
+    """``interpreter`` with more directories to show (read-only), e.g. a plugin's source folder.
+
+    Raises:
+        SandboxError: one of them is (or contains) a private directory, or does not exist.
+    """
+    private = private_directories()
+    extra = set()
+    for directory in directories:
+        path = os.path.realpath(directory)
+        if not os.path.isdir(path):
+            raise SandboxError(f"The directory {directory} to show in the sandbox does not exist.")
+        if path == "/" or any(_under(secret, [path]) for secret in private):
+            raise SandboxError(f"The directory {directory} holds private data (a home, or Dosaku's config or data "
+                               f"directory): it is never shown in the sandbox; show a folder inside it instead.")
+        extra.add(path)
+    keep = _outermost({*interpreter.directories, *(p for p in extra if not _under(p, SYSTEM))})
+    return Interpreter(interpreter.executable, tuple(keep), interpreter.withheld)

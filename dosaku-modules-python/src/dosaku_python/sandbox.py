@@ -53,7 +53,7 @@ from typing import Any
 from dosaku_python import _landlock, bubblewrap, cgroups, seccomp_filter
 from dosaku_python.channel import MAX_HEADER, read_channel
 from dosaku_python.errors import SandboxError, SandboxUnavailable
-from dosaku_python.interpreter import SYSTEM, SYSTEM_FILES, Interpreter, probe
+from dosaku_python.interpreter import SYSTEM, SYSTEM_FILES, Interpreter, probe, with_directories
 from dosaku_python.limits import Limits
 from dosaku_python.result import ExceptionInfo, RunResult
 
@@ -115,6 +115,18 @@ class Launch:
     isolation: dict[str, Any]
     cgroup: cgroups.RunCgroup | None = None
     cleanup: list[Any] = field(default_factory=list)
+    closed: bool = False
+
+    def close(self) -> None:
+        """Kill whatever is left of the run and free what it held (its cgroup, pipes, temporary directories)."""
+        if self.closed:
+            return
+        self.closed = True
+        Sandbox._kill(self)
+        for item in self.cleanup:
+            item()
+        if self.cgroup is not None:
+            self.cgroup.remove()
 
 
 class Sandbox:
@@ -124,16 +136,25 @@ class Sandbox:
         python: The interpreter to run the code with (default: this one, so installed packages are importable).
         isolation: ``'kernel'`` (bubblewrap, refused where it cannot be set up) or ``'process'`` (a plain child
             process: only when asked for).
+        directories: More directories the code may read (read-only), e.g. a plugin's source folder.
 
     Raises:
         SandboxError: an unknown ``isolation``.
     """
 
-    def __init__(self, python: str | None = None, isolation: str = "kernel"):
+    def __init__(self, python: str | None = None, isolation: str = "kernel", directories: tuple[str, ...] = ()):
         if isolation not in ISOLATIONS:
             raise SandboxError(f"Unknown isolation {isolation!r}: use 'kernel' (the default) or 'process'.")
         self.python = python or sys.executable
         self.level = isolation
+        self.directories = tuple(directories)
+
+    def interpreter(self) -> Interpreter:
+        """The interpreter and every directory the code may read (its own and this sandbox's extra ones)."""
+        interpreter = probe(self.python)
+        if not self.directories:
+            return interpreter
+        return with_directories(interpreter, self.directories)
 
     def __repr__(self) -> str:
         return f"Sandbox(python={self.python!r}, isolation={self.level!r})"
@@ -147,24 +168,33 @@ class Sandbox:
             SandboxError: the sandbox itself failed (the code's own failures are reported in the result).
         """
         started = time.monotonic()
-        interpreter = probe(self.python)
+        launch = self.launch(code, limits)
+        try:
+            outcome = self._collect(launch, limits)
+            usage = launch.cgroup.usage() if launch.cgroup else {}
+        finally:
+            launch.close()
+        return self._result(outcome, launch, limits, usage, time.monotonic() - started)
+
+    def launch(self, code: str, limits: Limits, requests_fd: int | None = None) -> Launch:
+        """Start ``code`` in a fresh sandbox and return at once (``run`` collects and closes it; a quarantine worker
+        talks to it). ``requests_fd``, the read end of a pipe, is passed in for the code to read requests from.
+
+        Raises:
+            SandboxUnavailable, SandboxError: as :meth:`run`.
+        """
+        interpreter = self.interpreter()
         if self.level == "kernel" and bubblewrap.executable() is None:
             raise SandboxUnavailable(f"No kernel boundary for generated code: bubblewrap (bwrap) is not installed. "
                                      f"{INSTALL_HINT}, {WEAKER_HINT}.")
         cgroup, no_cgroup = cgroups.run_cgroup(limits.memory_mb, limits.processes, limits.cpus)
-        launch = None
         try:
-            launch = (self._launch_kernel if self.level == "kernel" else self._launch_process)(
-                code, limits, interpreter, cgroup, no_cgroup)
-            outcome = self._collect(launch, limits)
-            usage = cgroup.usage() if cgroup else {}
-        finally:
-            if launch is not None:
-                for item in launch.cleanup:
-                    item()
+            start = self._launch_kernel if self.level == "kernel" else self._launch_process
+            return start(code, limits, interpreter, cgroup, no_cgroup, requests_fd)
+        except BaseException:
             if cgroup is not None:
                 cgroup.remove()
-        return self._result(outcome, launch, limits, usage, time.monotonic() - started)
+            raise
 
     # --- starting it -----------------------------------------------------------------------------------------
     def _user(self, interpreter: Interpreter, notes: list[str]) -> int | None:
@@ -187,7 +217,7 @@ class Sandbox:
                 if not scope else "limits set by systemd on the run's scope; CPU time is limited per process"}
 
     def _launch_kernel(self, code: str, limits: Limits, interpreter: Interpreter, cgroup: cgroups.RunCgroup | None,
-                       no_cgroup: str | None) -> Launch:
+                       no_cgroup: str | None, requests_fd: int | None = None) -> Launch:
         notes: list[str] = []
         runner, landlock_source = runner_sources()
         fds = {"runner": _memfd("dosaku-runner", runner), "landlock": _memfd("dosaku-landlock", landlock_source)}
@@ -201,7 +231,7 @@ class Sandbox:
         scope = cgroups.scope_command(limits.memory_mb, limits.processes, limits.cpus) if (
             cgroup is None and cgroups.systemd_scope()) else []
         command = [*scope, *bubblewrap.command(interpreter, limits.disk_mb, fds)]
-        passed = (*fds.values(), result_write)
+        passed = (*fds.values(), result_write, *([requests_fd] if requests_fd is not None else []))
         try:
             process = subprocess.Popen(
                 command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=passed,
@@ -210,11 +240,13 @@ class Sandbox:
             )
         except OSError as error:
             for fd in (*passed, status_read, block_write, result_read):
-                os.close(fd)
+                if fd != requests_fd:
+                    os.close(fd)
             raise SandboxUnavailable(f"Could not start bubblewrap ({command[0]}): {error}. {INSTALL_HINT}, "
                                      f"{WEAKER_HINT}.") from error
         for fd in passed:
-            os.close(fd)
+            if fd != requests_fd:
+                os.close(fd)
         # bubblewrap reports the exit status on the status pipe too: it stays open until the run is over
         launch = Launch(process, result_read, {}, cgroup, [functools.partial(os.close, status_read)])
         try:
@@ -234,7 +266,8 @@ class Sandbox:
         job = {"code": code, "limits": limits.as_dict(), "workdir": bubblewrap.WORK_DIR, "result_fd": result_write,
                "remount_noexec": [bubblewrap.WORK_DIR, bubblewrap.SHARED_MEMORY],
                "writable": [bubblewrap.SHARED_MEMORY], "drop_capabilities": True, "landlock": abi,
-               "readable": bubblewrap.readable(interpreter), "own_proc": True, "seccomp": seccomp}
+               "readable": bubblewrap.readable(interpreter), "own_proc": True, "seccomp": seccomp,
+               "requests_fd": requests_fd}
         self._send(process, job)
         launch.isolation = {
             "level": "kernel",
@@ -280,7 +313,8 @@ class Sandbox:
         return SandboxError(f"bubblewrap failed to start the sandbox: {text}")
 
     def _launch_process(self, code: str, limits: Limits, interpreter: Interpreter,
-                        cgroup: cgroups.RunCgroup | None, no_cgroup: str | None) -> Launch:
+                        cgroup: cgroups.RunCgroup | None, no_cgroup: str | None,
+                        requests_fd: int | None = None) -> Launch:
         notes = ["no namespaces: the code shares the host's file system view (narrowed by Landlock where "
                  "available), processes and network stack; this is not a kernel boundary"]
         uid = self._user(interpreter, notes)
@@ -297,7 +331,8 @@ class Sandbox:
         try:
             process = subprocess.Popen(
                 [interpreter.executable, "-I", "-B", str(Path(runner_dir, "_runner.py"))], stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=(result_write,),
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                pass_fds=(result_write, *([requests_fd] if requests_fd is not None else [])),
                 env=dict(bubblewrap.ENVIRONMENT, HOME=workdir, TMPDIR=workdir), cwd=workdir,
                 start_new_session=True, **({"user": uid, "group": uid, "extra_groups": []} if uid is not None else {}),
             )
@@ -316,7 +351,7 @@ class Sandbox:
         readable = [p for p in (*SYSTEM, *SYSTEM_FILES) if os.path.exists(p)] + [*interpreter.directories, runner_dir]
         job = {"code": code, "limits": limits.as_dict(), "workdir": workdir, "result_fd": result_write,
                "set_no_new_privs": True, "landlock": abi, "readable": readable, "own_proc": False,
-               "seccomp": [base64.b64encode(program).decode() for program in programs]}
+               "seccomp": [base64.b64encode(program).decode() for program in programs], "requests_fd": requests_fd}
         self._send(process, job)
         launch.isolation = {
             "level": "process", "bubblewrap": None, "host_uid": uid if uid is not None else os.geteuid(),
@@ -392,7 +427,8 @@ class Sandbox:
         process.cpu_time = usage.ru_utime + usage.ru_stime  # type: ignore[attr-defined]
         return True
 
-    def _kill(self, launch: Launch) -> None:
+    @staticmethod
+    def _kill(launch: Launch) -> None:
         """Kill the run: its first process (the PID namespace, and so every process in it, dies with it), its
         session, and whatever is left in its cgroup."""
         process = launch.process
@@ -407,7 +443,7 @@ class Sandbox:
                 pass
         if launch.cgroup is not None:
             launch.cgroup.kill()
-        self._reap(process)
+        Sandbox._reap(process)
 
     # --- what happened ---------------------------------------------------------------------------------------
     def _result(self, outcome: dict[str, Any], launch: Launch, limits: Limits, usage: dict[str, Any],
