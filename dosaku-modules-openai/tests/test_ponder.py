@@ -157,6 +157,18 @@ def test_readme_flow_writes_a_plugin_then_the_same_process_learns_and_plays_it(m
     cells = sum(agent.TicTacToe.board(), [])
     assert cells.count("X") == 1 and cells.count("O") == 1 and agent.TicTacToe.winner() is None
     assert Path(MARKER).read_text().split() == [str(os.getpid())]  # imported here only by the explicit learn
+    # generated code is quarantined by default: Ponder wrote [PLACEMENT] PerfectTicTacToe = sandbox, so an agent
+    # reading config.ini runs the module in a sandboxed worker (dosaku-modules-python); locally only when asked
+    assert Config().get("PLACEMENT", "PerfectTicTacToe") == "sandbox"
+    quarantined = Agent(enable_executors=True)
+    quarantined.learn("TicTacToe")
+    assert type(quarantined.TicTacToe.module).__name__ == "Quarantined"
+    quarantined.TicTacToe.new_game()
+    quarantined.TicTacToe(0, 0)
+    assert sum(quarantined.TicTacToe.board(), []).count("O") == 1 and quarantined.TicTacToe.winner() is None
+    quarantined.unlearn("TicTacToe")
+    agent.learn("TicTacToe", placement="local")
+    assert type(agent.TicTacToe.module).__name__ == "PerfectTicTacToe"
 
 
 def test_provenance_records_model_prompts_time_and_file_hashes(model):

@@ -160,6 +160,14 @@ class Ponder(Service, PonderTask):
         return f"Ponder(model={self.model!r}, max_repairs={self.max_repairs})"
 
 
+def quarantine_by_default(config: Config, module: str) -> None:
+    """Generated code runs in a sandboxed worker (dosaku-modules-python's ``sandbox`` placement) unless the user
+    says otherwise: ``[PLACEMENT] <Module> = sandbox`` is written to config.ini unless that entry is set already;
+    ``agent.learn(task, placement='local')`` (or ``[PLACEMENT] <Module> = local``) runs it in the agent's process."""
+    if config.get("PLACEMENT", module) is None:
+        config.set("PLACEMENT", module, "sandbox")
+
+
 def _count(given: Any, configured: Any, default: int) -> int:
     value = given if given is not None else configured
     if value in (None, ""):
@@ -258,6 +266,8 @@ class _Pondering:
         if write_to_file:
             folder = write_plugin(directory, layout.distribution, everything, self.provenance(plan, errors),
                                   validated=not problems)
+            if not problems:
+                quarantine_by_default(self.ponder.config, plan.module_name)
         return self.report(not problems, layout, folder, everything, errors, directory if write_to_file else None)
 
     def provenance(self, plan: Plan, errors: list[str]) -> dict[str, Any]:
