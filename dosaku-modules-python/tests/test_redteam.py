@@ -385,7 +385,8 @@ def proven(world):
         return answer["result"]
 
     mild = run("import os, time\nn = 0\ntry:\n    for _ in range(5):\n        if os.fork() == 0:\n"
-               "            time.sleep(2)\n            os._exit(0)\n        n += 1\nfinally:\n    print(n)", processes=3)
+               "            time.sleep(2)\n            os._exit(0)\n        n += 1\nfinally:\n    print(n)",
+               processes=3)
     assert mild["error"] and mild["error"]["type"] == "BlockingIOError" and int(mild["stdout"]) < 5, mild
     assert run("x = bytearray(300 * 1024 * 1024)", memory_mb=200)["limit"] == "memory"
     assert run("while True:\n    pass", cpu_time=1, wall_time=8)["limit"] == "cpu_time"

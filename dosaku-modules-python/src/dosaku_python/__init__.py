@@ -11,4 +11,6 @@ from dosaku_python.limits import Limits
 from dosaku_python.result import ExceptionInfo, RunResult
 
 __version__ = "0.1.0"
-__all__ = ["ExceptionInfo", "LimitError", "Limits", "QuarantineError", "RunResult", "SandboxError", "SandboxUnavailable"]
+__all__ = [
+    "ExceptionInfo", "LimitError", "Limits", "QuarantineError", "RunResult", "SandboxError", "SandboxUnavailable",
+]

@@ -4,7 +4,8 @@ The root is a fresh tmpfs holding only: the system directories (``/usr`` and the
 merged-/usr system) and the dynamic linker's cache, read-only; the interpreter's prefixes and the package
 directories on its ``sys.path``, read-only (:mod:`dosaku_python.interpreter`); the runner's two files; a procfs of
 the run's own PID namespace; a minimal ``/dev`` with a private ``/dev/shm``; and ``/tmp``, a tmpfs of ``disk_mb``
-that is the work directory (the runner remounts both tmpfs ``noexec``). Nothing of the user's home, config or ``/etc`` beyond the linker cache.
+that is the work directory (the runner remounts both tmpfs ``noexec``). Nothing of the user's home, config or
+``/etc`` beyond the linker cache.
 """
 from __future__ import annotations
 
