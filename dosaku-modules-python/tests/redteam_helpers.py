@@ -32,6 +32,7 @@ for line in sys.stdin:
         from dosaku import DosakuError
         answer = {"raised": type(error).__name__, "message": str(error),
                   "dosaku_error": isinstance(error, DosakuError)}
+    answer["standby"] = agent.Tester.module.sandbox.standby_pids()  # the fresh sandbox waiting for the next run
     print(json.dumps(answer), flush=True)
 '''
 

@@ -151,6 +151,33 @@ def test_cpu_time_is_limited_for_the_whole_run(tester):
     assert result.duration < 9
 
 
+def test_every_run_starts_fresh(tester):
+    """The standby sandbox is never reused: nothing of one run is seen by the next."""
+    first = tester.run("import builtins, os\nopen('left-behind', 'w').write('x')\nbuiltins.MARK = 1\nos.getpid()")
+    second = tester.run("import builtins, os\n[os.listdir('.'), hasattr(builtins, 'MARK'), os.getpid()]")
+    assert first.ok and second.ok, (first, second)
+    assert second.value[0] == [] and second.value[1] is False
+    assert tester.module.sandbox.standby_pids()  # one waits for the next run
+
+
+def test_a_run_with_other_limits_gets_its_own_sandbox(tester):
+    tester.run("1")  # leaves a standby made for the default limits
+    result = tester.run("open('big', 'wb').write(b'x' * 3 * 1024 * 1024)", disk_mb=2)
+    assert result.error.type == "OSError" and "No space left" in result.error.message
+
+
+def test_unloading_stops_the_standby():
+    agent = isolated_agent(plugin, enable_executors=True)
+    agent.learn("Tester")
+    assert agent.Tester.run("1").ok
+    sandbox = agent.Tester.module.sandbox
+    pids = sandbox.standby_pids()
+    assert pids
+    agent.unlearn("Tester")
+    assert sandbox.standby_pids() == [] and not any(os.path.exists(f"/proc/{pid}/cmdline") and
+                                                    "_runner" in open(f"/proc/{pid}/cmdline").read() for pid in pids)
+
+
 def test_output_is_cut_at_the_limit(tester):
     result = tester.run("print('x' * 5000)", output_bytes=1000)
     assert len(result.stdout) <= 1000

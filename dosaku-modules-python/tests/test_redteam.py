@@ -263,9 +263,11 @@ class InProcess:
 
     def run(self, code: str, **limits) -> dict:
         try:
-            return {"result": dataclasses.asdict(self.tester.run(code, **limits))}
+            answer = {"result": dataclasses.asdict(self.tester.run(code, **limits))}
         except DosakuError as error:
-            return {"raised": type(error).__name__, "message": str(error), "dosaku_error": True}
+            answer = {"raised": type(error).__name__, "message": str(error), "dosaku_error": True}
+        answer["standby"] = self.tester.sandbox.standby_pids()  # the fresh sandbox waiting for the next run
+        return answer
 
     @staticmethod
     def peak_memory_mb() -> float:
@@ -420,11 +422,12 @@ def shared_memory_segments() -> set[str]:
     return {line.split()[1] for line in lines if line.strip()}
 
 
-def leftover_sandbox_processes(host_uid: int | None) -> list[str]:
-    """Processes still running the sandbox's runner (forks keep its command line), or of the run's dedicated uid."""
+def leftover_sandbox_processes(host_uid: int | None, standby: set[int]) -> list[str]:
+    """Processes still running the sandbox's runner (forks keep its command line), or of the run's dedicated uid;
+    the standby sandbox (started for the next run, never used) is not the run's."""
     found = []
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+        if not entry.name.isdigit() or int(entry.name) in standby:
             continue
         try:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace")
@@ -457,7 +460,7 @@ def judge(world: dict, name: str, answer: dict, shm_before: set[str], shm_files_
     assert set(os.listdir("/dev/shm")) <= shm_files_before
     host_uid = answer.get("result", {}).get("isolation", {}).get("host_uid")
     for _ in range(50):  # the kernel takes a moment to reap a killed namespace
-        left = leftover_sandbox_processes(host_uid)
+        left = leftover_sandbox_processes(host_uid, set(answer.get("standby", ())))
         if not left:
             break
         time.sleep(0.05)

@@ -212,7 +212,7 @@ class RunCgroup:
                 self._write("unified", "cgroup.kill", 1)
             except OSError:
                 pass
-        for _ in range(100):
+        for attempt in range(200):
             pids = self.pids()
             if not pids:
                 return
@@ -221,21 +221,21 @@ class RunCgroup:
                     os.kill(pid, signal.SIGKILL)
                 except (ProcessLookupError, PermissionError):
                     pass
-            time.sleep(0.01)
+            time.sleep(0.001 if attempt < 50 else 0.02)
         log.warning("processes left in the run's cgroup %s", self.paths)
 
     def remove(self) -> None:
         """Kill what is left and remove the directories."""
         self.kill()
         for path in self.paths.values():
-            for _ in range(100):
+            for attempt in range(150):
                 try:
                     path.rmdir()
                     break
                 except FileNotFoundError:
                     break
                 except OSError:
-                    time.sleep(0.01)
+                    time.sleep(0.001 if attempt < 50 else 0.02)
             else:
                 log.warning("could not remove the cgroup %s", path)
 

@@ -63,5 +63,9 @@ class PythonTester(Executor, Tester):
             globals, locals = caller.f_globals, caller.f_locals if locals is None else locals
         exec(compile(strip_fences(code), "<dosaku-tester>", "exec"), globals, locals)  # noqa: S102 - asked for
 
+    def unload(self) -> None:
+        """Stop the standby sandbox kept ready for the next run (the agent calls this when it lets the module go)."""
+        self.sandbox.close()
+
     def __repr__(self) -> str:
         return f"<PythonTester isolation={self.sandbox.level!r} {self.limits}>"

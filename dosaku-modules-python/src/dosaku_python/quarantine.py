@@ -34,7 +34,7 @@ from dosaku_python import wire
 from dosaku_python.channel import MAX_CONTAINERS, MAX_HEADER, depth
 from dosaku_python.errors import QuarantineError, SandboxError
 from dosaku_python.limits import Limits
-from dosaku_python.sandbox import Launch, Sandbox
+from dosaku_python.sandbox import LAUNCHER, Launch, Sandbox
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,9 @@ class Worker:
         self.buffer = bytearray()
         requests_read, self.requests = os.pipe()
         try:
-            self.launch: Launch | None = sandbox.launch(program, limits, requests_fd=requests_read)
+            # started on the launcher thread: the worker must outlive the thread that learned the task
+            self.launch: Launch | None = LAUNCHER.submit(
+                functools.partial(sandbox.launch, program, limits, requests_fd=requests_read)).result()
         finally:
             os.close(requests_read)
         self.isolation = self.launch.isolation

@@ -45,7 +45,11 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import weakref
+from concurrent.futures import Future
+from queue import SimpleQueue
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,6 +103,60 @@ def dedicated_uid() -> int:
     raise SandboxError("No unused uid found for the sandbox in the range it uses.")
 
 
+class Launcher:
+    """One long-lived thread starting the sandboxes that must outlive the thread asking for them (a standby, a
+    quarantine worker): bubblewrap's ``--die-with-parent`` follows the *thread* that started it, so a sandbox
+    started by a short-lived thread would be killed when that thread ends.
+
+    Example::
+
+        launch = LAUNCHER.submit(lambda: sandbox.launch(code, limits)).result()
+    """
+
+    def __init__(self) -> None:
+        self.queue: SimpleQueue = SimpleQueue()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    def submit(self, function: Any) -> Future:
+        """Run ``function`` on the launcher thread; its result (or exception) comes in the future."""
+        future: Future = Future()
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._serve, name="dosaku-sandbox-launcher", daemon=True)
+                self.thread.start()
+        self.queue.put((function, future))
+        return future
+
+    def _serve(self) -> None:
+        while True:
+            function, future = self.queue.get()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(function())
+            except BaseException as error:  # noqa: BLE001 - handed to the caller
+                future.set_exception(error)
+
+
+LAUNCHER = Launcher()
+
+
+def _close_standby(standby: list[Launch], lock: threading.Lock) -> None:
+    with lock:
+        launches = list(standby)
+        standby.clear()
+    for launch in launches:
+        for stream in (launch.process.stdin, launch.process.stdout, launch.process.stderr):
+            if stream is not None:
+                stream.close()
+        try:
+            os.close(launch.result_fd)
+        except OSError:
+            pass
+        launch.close()
+
+
 def _memfd(name: str, data: bytes) -> int:
     fd = os.memfd_create(name, 0)
     os.write(fd, data)
@@ -116,6 +174,22 @@ class Launch:
     cgroup: cgroups.RunCgroup | None = None
     cleanup: list[Any] = field(default_factory=list)
     closed: bool = False
+    #: The job still to send (a standby sandbox: started, waiting for its code), and the limits it was made for.
+    job: dict[str, Any] | None = None
+    limits: Limits | None = None
+
+    def pids(self) -> list[int]:
+        """Host PIDs of the run's processes (bubblewrap and everything under it)."""
+        found, todo = [], [self.process.pid]
+        while todo and len(found) < 10_000:
+            pid = todo.pop()
+            found.append(pid)
+            try:
+                for task in os.listdir(f"/proc/{pid}/task"):
+                    todo += [int(child) for child in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+            except OSError:
+                continue
+        return found
 
     def close(self) -> None:
         """Kill whatever is left of the run and free what it held (its cgroup, pipes, temporary directories)."""
@@ -137,17 +211,46 @@ class Sandbox:
         isolation: ``'kernel'`` (bubblewrap, refused where it cannot be set up) or ``'process'`` (a plain child
             process: only when asked for).
         directories: More directories the code may read (read-only), e.g. a plugin's source folder.
+        warm: Keep one sandbox started ahead for the next run (kernel isolation only): it is fresh (never used
+            before; one per run), has only started its interpreter and waits for its code, so a run does not wait
+            for bubblewrap and the interpreter to start. Made for the previous run's limits; a run with other
+            limits starts its own.
 
     Raises:
         SandboxError: an unknown ``isolation``.
     """
 
-    def __init__(self, python: str | None = None, isolation: str = "kernel", directories: tuple[str, ...] = ()):
+    def __init__(self, python: str | None = None, isolation: str = "kernel", directories: tuple[str, ...] = (),
+                 warm: bool = True):
         if isolation not in ISOLATIONS:
             raise SandboxError(f"Unknown isolation {isolation!r}: use 'kernel' (the default) or 'process'.")
         self.python = python or sys.executable
         self.level = isolation
         self.directories = tuple(directories)
+        self.warm = warm and isolation == "kernel"
+        self._standby: list[Launch] = []  # at most one, started for the next run
+        self._standby_lock = threading.Lock()
+        self._refilling: Future | None = None
+        self._finalizer = weakref.finalize(self, _close_standby, self._standby, self._standby_lock)
+
+    def close(self) -> None:
+        """Stop the standby sandbox, if one waits for a next run."""
+        self._wait_for_refill()
+        _close_standby(self._standby, self._standby_lock)
+
+    def _wait_for_refill(self) -> None:
+        refilling, self._refilling = self._refilling, None
+        if refilling is not None:
+            try:
+                refilling.result(timeout=START_TIMEOUT)
+            except Exception as error:  # noqa: BLE001 - no standby: the next run starts its own
+                log.debug("no standby sandbox: %s", error)
+
+    def standby_pids(self) -> list[int]:
+        """Host PIDs of the standby sandbox waiting for the next run (none when ``warm`` is off), once it is up."""
+        self._wait_for_refill()
+        with self._standby_lock:
+            return [pid for launch in self._standby for pid in launch.pids()]
 
     def interpreter(self) -> Interpreter:
         """The interpreter and every directory the code may read (its own and this sandbox's extra ones)."""
@@ -168,17 +271,55 @@ class Sandbox:
             SandboxError: the sandbox itself failed (the code's own failures are reported in the result).
         """
         started = time.monotonic()
-        launch = self.launch(code, limits)
+        launch = self._take_standby(limits)
+        if launch is None:
+            launch = self.launch(code, limits)
+        else:
+            launch.job["code"] = code  # type: ignore[index]
+            self._send(launch.process, launch.job)  # type: ignore[arg-type]
+            launch.job = None
         try:
             outcome = self._collect(launch, limits)
             usage = launch.cgroup.usage() if launch.cgroup else {}
         finally:
             launch.close()
+            self._refill(limits)
         return self._result(outcome, launch, limits, usage, time.monotonic() - started)
 
-    def launch(self, code: str, limits: Limits, requests_fd: int | None = None) -> Launch:
+    # --- the standby sandbox -----------------------------------------------------------------------------------
+    def _take_standby(self, limits: Limits) -> Launch | None:
+        if not self.warm:
+            return None
+        self._wait_for_refill()
+        with self._standby_lock:
+            launch = self._standby.pop() if self._standby else None
+        if launch is None:
+            return None
+        if launch.limits != limits or launch.process.poll() is not None:
+            launch.close()  # made for other limits, or gone: start afresh
+            return None
+        return launch
+
+    def _refill(self, limits: Limits) -> None:
+        if not self.warm:
+            return
+
+        finalizer, standby, lock = self._finalizer, self._standby, self._standby_lock
+
+        def start() -> None:
+            launch = self.launch(None, limits)
+            with lock:
+                if finalizer.alive and not standby:
+                    standby.append(launch)
+                    return
+            launch.close()
+
+        self._refilling = LAUNCHER.submit(start)
+
+    def launch(self, code: str | None, limits: Limits, requests_fd: int | None = None) -> Launch:
         """Start ``code`` in a fresh sandbox and return at once (``run`` collects and closes it; a quarantine worker
         talks to it). ``requests_fd``, the read end of a pipe, is passed in for the code to read requests from.
+        With ``code=None`` the sandbox starts and waits: ``launch.job`` is the job to complete and send.
 
         Raises:
             SandboxUnavailable, SandboxError: as :meth:`run`.
@@ -268,7 +409,11 @@ class Sandbox:
                "writable": [bubblewrap.SHARED_MEMORY], "drop_capabilities": True, "landlock": abi,
                "readable": bubblewrap.readable(interpreter), "own_proc": True, "seccomp": seccomp,
                "requests_fd": requests_fd}
-        self._send(process, job)
+        launch.limits = limits
+        if code is None:
+            launch.job = job
+        else:
+            self._send(process, job)
         launch.isolation = {
             "level": "kernel",
             "bubblewrap": {"version": bubblewrap.version(), "namespaces": list(bubblewrap.NAMESPACES)},
