@@ -434,12 +434,27 @@ def leftover_sandbox_processes(host_uid: int | None, standby: set[int]) -> list[
             status = (entry / "status").read_text()
         except OSError:
             continue
-        if "\nState:\tZ" in status:
+        if "\nState:\tZ" in status or descends_from(int(entry.name), standby):
             continue
         uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
         if RUNNER_MARK in cmdline or (host_uid is not None and host_uid >= 0x5D050000 and uid == host_uid):
             found.append(f"{entry.name} uid={uid} {cmdline[:100]}")
     return found
+
+
+def descends_from(pid: int, ancestors: set[int]) -> bool:
+    """Whether ``pid`` is one of ``ancestors`` or below one (the standby's processes appear as it starts)."""
+    for _ in range(64):
+        if pid in ancestors:
+            return True
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return False
+        pid = int(next(line for line in status.splitlines() if line.startswith("PPid:")).split()[1])
+        if pid <= 1:
+            return False
+    return False
 
 
 def judge(world: dict, name: str, answer: dict, shm_before: set[str], shm_files_before: set[str]) -> None:
