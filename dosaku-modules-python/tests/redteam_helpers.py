@@ -56,7 +56,7 @@ class OrdinaryUser:
         os.chown(path, self.uid, self.gid)
 
     def remove(self) -> None:
-        subprocess.run(["pkill", "-KILL", "-u", str(self.uid)], capture_output=True)
+        """Delete the account and its files (its processes, the driver and sentinels, are ended by their owners)."""
         subprocess.run(["userdel", self.name], capture_output=True)
         shutil.rmtree(self.root, ignore_errors=True)
 

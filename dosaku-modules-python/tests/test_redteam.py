@@ -274,7 +274,7 @@ class InProcess:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     def close(self) -> None:
-        pass
+        self.tester.unload()  # its standby sandbox goes too
 
 
 @pytest.fixture(scope="module", params=MODES)
