@@ -49,9 +49,9 @@ import threading
 import time
 import weakref
 from concurrent.futures import Future
-from queue import SimpleQueue
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import SimpleQueue
 from typing import Any
 
 from dosaku_python import _landlock, bubblewrap, cgroups, seccomp_filter
