@@ -295,3 +295,10 @@ def test_importing_the_plugin_imports_only_dosaku():
     code = ("import sys, dosaku_python.plugin; bad = [m for m in sys.modules if m.split('.')[0] in "
             "('pyseccomp', 'ctypes', 'numpy')]; print(bad)")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "[]"
+
+
+def test_core_alone_names_this_pack_for_tester():
+    from dosaku.errors import ModuleNotInstalled
+
+    with pytest.raises(ModuleNotInstalled, match=r"'Tester'.*dosaku install Tester.*dosaku-modules-python"):
+        isolated_agent(enable_executors=True).learn("Tester")  # core's plugins only
