@@ -79,6 +79,17 @@ USERNS_HINT = ("Allow unprivileged user namespaces (sysctl user.max_user_namespa
 
 
 @functools.lru_cache(maxsize=1)
+def warn_once(layer: str, why: str) -> None:
+    """Say once per process that a second-layer defence is missing (each result's isolation says it too)."""
+    if layer not in _WARNED:
+        _WARNED.add(layer)
+        log.warning("the sandbox runs without %s: %s", layer, why)
+
+
+_WARNED: set[str] = set()
+
+
+@functools.lru_cache(maxsize=1)
 def runner_sources() -> tuple[bytes, bytes]:
     """The runner's two files, handed to bubblewrap as data (so no path of the agent's needs to be reachable)."""
     return (HERE / "_runner.py").read_bytes(), (HERE / "_landlock.py").read_bytes()
@@ -404,6 +415,10 @@ class Sandbox:
             os.close(block_write)
         seccomp = [base64.b64encode(seccomp_filter.mount_program()).decode()] if seccomp_missing is None else []
         abi = landlock_abi()
+        if seccomp_missing is not None:
+            warn_once("seccomp", seccomp_missing)
+        if not abi:
+            warn_once("Landlock", "this kernel offers none")
         job = {"code": code, "limits": limits.as_dict(), "workdir": bubblewrap.WORK_DIR, "result_fd": result_write,
                "remount_noexec": [bubblewrap.WORK_DIR, bubblewrap.SHARED_MEMORY],
                "writable": [bubblewrap.SHARED_MEMORY], "drop_capabilities": True, "landlock": abi,
