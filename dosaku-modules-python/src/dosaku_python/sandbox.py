@@ -78,7 +78,6 @@ USERNS_HINT = ("Allow unprivileged user namespaces (sysctl user.max_user_namespa
                "apparmor=unconfined)")
 
 
-@functools.lru_cache(maxsize=1)
 def warn_once(layer: str, why: str) -> None:
     """Say once per process that a second-layer defence is missing (each result's isolation says it too)."""
     if layer not in _WARNED:
