@@ -302,3 +302,17 @@ def test_core_alone_names_this_pack_for_tester():
 
     with pytest.raises(ModuleNotInstalled, match=r"'Tester'.*dosaku install Tester.*dosaku-modules-python"):
         isolated_agent(enable_executors=True).learn("Tester")  # core's plugins only
+
+
+def test_without_libseccomp_the_run_says_so():
+    """No silent downgrade: where pyseccomp/libseccomp is missing, the result's isolation says seccomp did not hold."""
+    import json
+    import subprocess
+
+    code = ("import sys, json; sys.modules['pyseccomp'] = None\n"
+            "from dosaku_python.sandbox import Sandbox\nfrom dosaku_python.limits import Limits\n"
+            "r = Sandbox(warm=False).run('print(1)', Limits())\nprint(json.dumps([r.stdout, r.isolation['seccomp']]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    stdout, seccomp = json.loads(done.stdout.splitlines()[-1])
+    assert stdout == "1\n" and seccomp.startswith("unavailable: pyseccomp/libseccomp not available")
+    assert "the sandbox runs without seccomp" in done.stderr
