@@ -20,6 +20,7 @@ nox.options.default_venv_backend = "venv"
 PACKS: list[str] = [
     "dosaku-modules-gnugo",
     "dosaku-modules-llamacpp",
+    "dosaku-modules-python",
     "dosaku-modules-openai",
     "dosaku-modules-stability",
     "dosaku-modules-tencent",
@@ -27,6 +28,8 @@ PACKS: list[str] = [
     "dosaku-ray",
     "dosaku-mcp",  # after the packs whose tasks it serves
 ]
+#: Other packs a pack's tests need (Ponder checks the plugins it writes through dosaku-modules-python's Tester).
+PEERS: dict[str, list[str]] = {"dosaku-modules-openai": ["dosaku-modules-python"]}
 #: Distributions under tests/ installed for the entry-point discovery tests.
 TEST_PLUGINS = ["tests/plugins/dosaku-example-plugin", "tests/plugins/dosaku-broken-plugin",
                 "tests/plugins/dosaku-zz-clash-plugin"]
@@ -55,7 +58,7 @@ def core(session: nox.Session) -> None:
 def pack(session: nox.Session, pack: str) -> None:
     """One pack on its own: core first, then the pack."""
     install_core(session)
-    session.install(f"./{pack}[test]")
+    session.install(*[f"./{peer}" for peer in PEERS.get(pack, [])], f"./{pack}[test]")
     pytest(session, f"{pack}/tests")
 
 

@@ -44,11 +44,10 @@ def plugin_files() -> tuple[dict[str, str], object]:
 
 
 def bench_check(rounds: int) -> dict[str, float]:
-    from dosaku.executors.limits import Limits
     from dosaku_openai.pondering.isolated import run_checks
 
     files, layout = plugin_files()
-    limits = Limits(wall_time=60, cpu_time=60)
+    limits = {"wall_time": 60, "cpu_time": 60}
 
     def isolated() -> None:
         problems, _ = run_checks(files, layout, limits)

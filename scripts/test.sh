@@ -9,9 +9,9 @@ export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
 # unless CMAKE_ARGS says otherwise (dosaku-modules-llamacpp also loads models around it at run time).
 export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON}"
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-echo "== system packages (gnugo, chromium)"
+echo "== system packages (gnugo, chromium, bubblewrap and libseccomp for the Python sandbox)"
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends gnugo chromium >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends gnugo chromium bubblewrap libseccomp2 >/dev/null
 echo "== nox"
 python3 -m pip install -q nox
 echo "== tests"

@@ -16,6 +16,7 @@ openai_plugin = pytest.importorskip("dosaku_openai.plugin", reason="needs dosaku
 from agent_helpers import LOCAL, PAID_ONLY, PaidPainter, config, script, server  # noqa: E402, F401 - fixtures
 from dosaku_openai.chat import NOT_ANSWERED, OpenAIChat  # noqa: E402
 from dosaku_openai.testing import TEST_KEY, FakeOpenAIServer  # noqa: E402
+from dosaku_python import plugin as python_plugin  # noqa: E402 - PythonTester, the Tester task
 
 GCD_REPLY = (
     "Here is the method:\n\n```python\ndef gcd(a, b):\n    while b != 0:\n        a, b = b, a % b\n    return a\n```\n"
@@ -24,7 +25,7 @@ GCD_REPLY = (
 
 def make_dosaku(config: Config, *plugins: Any, **kwargs: Any) -> Dosaku:
     kwargs.setdefault("enable_services", True)
-    return Dosaku(config=config, plugin_manager=make_plugin_manager(openai_plugin, *plugins), **kwargs)
+    return Dosaku(config=config, plugin_manager=make_plugin_manager(openai_plugin, python_plugin, *plugins), **kwargs)
 
 
 def bodies(server: FakeOpenAIServer) -> list[dict[str, Any]]:

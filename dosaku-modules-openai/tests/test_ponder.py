@@ -157,6 +157,18 @@ def test_readme_flow_writes_a_plugin_then_the_same_process_learns_and_plays_it(m
     cells = sum(agent.TicTacToe.board(), [])
     assert cells.count("X") == 1 and cells.count("O") == 1 and agent.TicTacToe.winner() is None
     assert Path(MARKER).read_text().split() == [str(os.getpid())]  # imported here only by the explicit learn
+    # generated code is quarantined by default: Ponder wrote [PLACEMENT] PerfectTicTacToe = sandbox, so an agent
+    # reading config.ini runs the module in a sandboxed worker (dosaku-modules-python); locally only when asked
+    assert Config().get("PLACEMENT", "PerfectTicTacToe") == "sandbox"
+    quarantined = Agent(enable_executors=True)
+    quarantined.learn("TicTacToe")
+    assert type(quarantined.TicTacToe.module).__name__ == "Quarantined"
+    quarantined.TicTacToe.new_game()
+    quarantined.TicTacToe(0, 0)
+    assert sum(quarantined.TicTacToe.board(), []).count("O") == 1 and quarantined.TicTacToe.winner() is None
+    quarantined.unlearn("TicTacToe")
+    agent.learn("TicTacToe", placement="local")
+    assert type(agent.TicTacToe.module).__name__ == "PerfectTicTacToe"
 
 
 def test_provenance_records_model_prompts_time_and_file_hashes(model):
@@ -196,6 +208,35 @@ def test_checks_run_isolated_without_the_agents_secrets(model, monkeypatch):
     )
     monkeypatch.setenv("DOSAKU_AGENT_SECRET", "do-not-leak")
     model(script(tests=fenced(snooping)))
+    agent = Agent(enable_services=True, enable_executors=True)
+    agent.learn("Ponder")
+    report = ponder(agent)
+    assert report.success, report.errors
+    assert_never_ran_here()
+
+
+def test_checks_need_the_python_pack_and_say_how_to_install_it(model, monkeypatch):
+    """The checks go through the Tester task: without dosaku-modules-python, ModuleNotInstalled says what to do."""
+    from dosaku.errors import ModuleNotInstalled
+
+    model(script())
+    agent = Agent(enable_services=True, enable_executors=True)
+    agent.learn("Ponder")
+    monkeypatch.setenv("DOSAKU_BLOCK_PLUGINS", "dosaku-modules-python")  # the private checking agent finds none
+    with pytest.raises(ModuleNotInstalled, match=r"No installed module implements the task 'Tester'. Ponder checks "
+                                                 r"the plugins it writes.*pip install dosaku-modules-python"):
+        ponder(agent)
+
+
+def test_checks_run_in_the_kernel_sandbox(model):
+    """The generated tests run behind the python pack's kernel boundary: their own host name, no network."""
+    probing = read("tests.py") + (
+        "\n\ndef test_inside_the_sandbox():\n"
+        "    import socket\n"
+        "    assert socket.gethostname() == 'dosaku-sandbox'\n"
+        "    assert [l.split(':')[0].strip() for l in open('/proc/net/dev').read().splitlines()[2:]] == ['lo']\n"
+    )
+    model(script(tests=fenced(probing)))
     agent = Agent(enable_services=True, enable_executors=True)
     agent.learn("Ponder")
     report = ponder(agent)

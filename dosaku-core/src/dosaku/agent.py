@@ -49,7 +49,7 @@ class Agent:
         plugin_manager: The plugins to use (default: core's own plugins and every installed one).
         catalog: The known module packs it may offer to install (default: the catalog shipped with Dosaku).
         spend_limit_usd: Refuse service calls that could take spending past this many USD per day
-            (default ``[SERVICES] SPEND_LIMIT_USD``; none when unset). See :mod:`dosaku.metering`.
+            (default ``[SERVICES] SPEND_LIMIT_USD``; none when unset). See :mod:`dosaku.services`.
         allow_unknown_prices: Let calls to models without a known price pass the spend limit.
         log: Keep this agent's conversations in the log (:mod:`dosaku.logs`): None (default) unless
             ``[LOGS] ENABLED = false``; False: never; True: always; or a :class:`dosaku.logs.LogStore` to write to.

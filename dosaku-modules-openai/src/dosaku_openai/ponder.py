@@ -5,7 +5,7 @@ agent's process), repairs them with the model's help, and reports.
 Steps: a plan (JSON: names and actions), then one request per file: the task spec, the module, a sample, a gradio
 app, the tests. Ponder writes ``pyproject.toml`` (the ``dosaku`` entry point) and ``plugin.py`` itself from
 templates. Checks: every file compiles and the module defines the task's actions (read, not run); then, in an
-isolated child process (:mod:`dosaku_openai.pondering.isolated`), the task and module are imported,
+isolated sandbox (the Tester task: :mod:`dosaku_openai.pondering.isolated`), the task and module are imported,
 :func:`dosaku.task.missing_actions` must be empty and the generated tests must pass. Each failure is sent back to
 the model, at most ``max_repairs`` rounds. ``PROVENANCE.json`` records the model, the prompts, the time and each
 file's hash.
@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from dosaku.config import Config
-from dosaku.executors.limits import Limits
 from dosaku.module import Service
 from dosaku.plugins.folders import plugin_directories
 from dosaku.tasks.ponder import Ponder as PonderTask
@@ -101,7 +100,7 @@ class Ponder(Service, PonderTask):
         self.model = self.chat.model
         self.max_repairs = _count(max_repairs, self.config.get("PONDER", "MAX_REPAIRS"), DEFAULT_MAX_REPAIRS)
         self.plugins_dir = Path(plugins_dir).expanduser() if plugins_dir else None
-        self.limits = Limits(wall_time=float(test_wall_time), cpu_time=max(1, int(test_wall_time)))
+        self.limits = {"wall_time": float(test_wall_time), "cpu_time": max(1, int(test_wall_time))}
 
     # --- metering: every request goes through the chat, booked under this service's meter ---------------------
     @property
@@ -159,6 +158,14 @@ class Ponder(Service, PonderTask):
 
     def __repr__(self) -> str:
         return f"Ponder(model={self.model!r}, max_repairs={self.max_repairs})"
+
+
+def quarantine_by_default(config: Config, module: str) -> None:
+    """Generated code runs in a sandboxed worker (dosaku-modules-python's ``sandbox`` placement) unless the user
+    says otherwise: ``[PLACEMENT] <Module> = sandbox`` is written to config.ini unless that entry is set already;
+    ``agent.learn(task, placement='local')`` (or ``[PLACEMENT] <Module> = local``) runs it in the agent's process."""
+    if config.get("PLACEMENT", module) is None:
+        config.set("PLACEMENT", module, "sandbox")
 
 
 def _count(given: Any, configured: Any, default: int) -> int:
@@ -222,7 +229,7 @@ class _Pondering:
             return found, False
         everything = {layout.path(key): text for key, text in files.items()}
         everything.update({layout.path(key): text for key, text in layout.fixed_files(self.reqs, "").items()})
-        found, self.checks = run_checks(everything, layout, self.ponder.limits)
+        found, self.checks = run_checks(everything, layout, self.ponder.limits, self.ponder.config)
         return found, True
 
     def repair(self, files: dict[str, str], layout: Layout, problems: list[Problem], ran: bool) -> None:
@@ -259,6 +266,8 @@ class _Pondering:
         if write_to_file:
             folder = write_plugin(directory, layout.distribution, everything, self.provenance(plan, errors),
                                   validated=not problems)
+            if not problems:
+                quarantine_by_default(self.ponder.config, plan.module_name)
         return self.report(not problems, layout, folder, everything, errors, directory if write_to_file else None)
 
     def provenance(self, plan: Plan, errors: list[str]) -> dict[str, Any]:

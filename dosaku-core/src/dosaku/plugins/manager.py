@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "dosaku"
 #: Core's own plugins, loaded like any other.
-DEFAULT_PLUGINS: tuple[str, ...] = ("dosaku.default_plugins.core", "dosaku.default_plugins.executors")
+DEFAULT_PLUGINS: tuple[str, ...] = ("dosaku.default_plugins.core",)
 
 
 def selected_entry_points() -> list[metadata.EntryPoint]:

@@ -1,17 +1,20 @@
-"""Checking the generated plugin by running it, never in the agent's process: one isolated child process
-(:class:`dosaku.executors.sandbox.Sandbox`: its own work directory, time and memory limits, no network, no access to
-the agent's keys) writes the files into its work directory, imports the task and module, checks with
+"""Checking the generated plugin by running it, never in the agent's process, through the ``Tester`` task: a
+private agent, made with ``enable_executors=True`` for this alone, learns ``Tester`` (dosaku-modules-python's
+PythonTester: the kernel-enforced sandbox) and only its isolated ``run`` is ever called, never ``exec``. One run
+writes the files into the sandbox's work directory, imports the task and module, checks with
 :func:`dosaku.task.missing_actions` that the module implements the task, and runs the generated tests with pytest.
-What happened comes back as data.
+What happened comes back as data, and is the generated code's own claim (it runs the tests and reports on them):
+it decides whether Ponder repairs, never what the agent trusts.
 """
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from dosaku.executors.limits import Limits
-from dosaku.executors.sandbox import Sandbox
+from dosaku import Agent
+from dosaku.errors import ModuleNotInstalled
 
 from dosaku_openai.pondering.checks import Problem
 from dosaku_openai.pondering.layout import Layout
@@ -80,12 +83,35 @@ def check_program(files: dict[str, str], layout: Layout) -> str:
     return (f"FILES = {json.dumps(json.dumps(files))}\nNAMES = {json.dumps(json.dumps(names))}\n" + CHECK)
 
 
-def run_checks(files: dict[str, str], layout: Layout, limits: Limits) -> tuple[list[Problem], dict[str, Any]]:
-    """Run the checks isolated; the problems found and the child's report (for the provenance)."""
-    result = Sandbox().run(check_program(files, layout), limits)
+INSTALL_PYTHON = ("Ponder checks the plugins it writes by running their tests through the Tester task: install "
+                  "dosaku-modules-python (`pip install dosaku-modules-python`, or `dosaku install Tester`).")
+
+
+def isolated_runner(limits: dict[str, Any], config: Any = None) -> Callable[..., Any]:
+    """The isolated ``run`` action of a private agent that learned ``Tester`` with ``limits`` as its ceilings.
+
+    Raises:
+        ModuleNotInstalled: no module does Tester (dosaku-modules-python is not installed).
+    """
+    agent = Agent(enable_executors=True, **({"config": config} if config is not None else {}))
+    try:
+        agent.learn("Tester", **limits)
+    except ModuleNotInstalled:
+        raise ModuleNotInstalled("Tester", INSTALL_PYTHON) from None
+    return agent.Tester.run  # only run: the isolated action; exec would run in this process
+
+
+def run_checks(files: dict[str, str], layout: Layout, limits: dict[str, Any], config: Any = None
+               ) -> tuple[list[Problem], dict[str, Any]]:
+    """Run the checks isolated; the problems found and the child's report (for the provenance).
+
+    Raises:
+        ModuleNotInstalled: dosaku-modules-python is not installed (the message says how to install it).
+    """
+    result = isolated_runner(limits, config)(check_program(files, layout))
     output = (result.stdout + result.stderr)[-4000:]
     if result.limit is not None:
-        return [Problem("tests", f"the tests were stopped by the {result.limit} limit ({limits.as_dict()}); make "
+        return [Problem("tests", f"the tests were stopped by the {result.limit} limit ({limits}); make "
                                  f"them faster and the module efficient. Output:\n{output}")], {"limit": result.limit}
     if result.error is not None or not isinstance(result.value, dict):
         detail = result.error.traceback if result.error else f"no report (exit status {result.exit_code})"

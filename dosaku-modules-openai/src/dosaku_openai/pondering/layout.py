@@ -156,9 +156,12 @@ Use it (the agent loads this folder from its plugin directory; no install needed
 from dosaku import Agent
 
 agent = Agent(enable_executors=True)  # the module is generated code: read it first
-agent.learn('{task}')
+agent.learn('{task}')   # in a sandboxed worker ([PLACEMENT] {module} = sandbox, written by Ponder)
 agent.api('{task}')
 ```
+
+The module runs quarantined in a sandbox (dosaku-modules-python) by default; to run it in the agent's own
+process, ask for it: `agent.learn('{task}', placement='local')`.
 
 Files: `src/{package}/tasks/{stem}.py` (the task), `src/{package}/modules/{stem}.py` (the module),
 `src/{package}/samples/{stem}.py` (a sample), `src/{package}/app/{stem}.py` (a gradio app),

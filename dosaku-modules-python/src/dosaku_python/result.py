@@ -1,4 +1,10 @@
-"""What an isolated run gives back: data, never live objects."""
+"""What an isolated run gives back: data, never live objects.
+
+Whose word is what: ``stdout``, ``stderr``, ``value``, ``value_repr``, ``error`` and ``exit_code`` are what the code
+*says* about itself (it can print "tests passed" or write any result it likes to its result channel): treat them as
+the code's own claim. ``limit``, ``duration``, ``usage`` and ``isolation`` are measured by the agent's side (the
+host, or the sandbox's trusted set-up before the code started) and cannot be forged by the code.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -37,9 +43,13 @@ class RunResult:
         error: The exception the code raised, if any.
         exit_code: The code's ``sys.exit`` status (0 if it did not exit), or the negative signal that killed it.
         limit: The limit that stopped the run: ``'wall_time'``, ``'cpu_time'``, ``'memory'``, ``'output'``,
-            or None.
+            ``'processes'``, or None.
         duration: Seconds the run took, start-up included.
-        isolation: How the run was isolated (namespaces, user, cgroup), for the record.
+        isolation: Exactly which layers held for this run (see :meth:`dosaku_python.sandbox.Sandbox.run`):
+            ``level`` (``'kernel'`` or ``'process'``), ``bubblewrap`` (namespaces), ``landlock``, ``seccomp``,
+            ``cgroup`` (or why not: then ``rlimits`` only), ``host_uid``, ``noexec_work_dir``.
+        usage: What the whole run used, measured from the host: ``memory_peak_mb``, ``cpu_seconds``,
+            ``oom_kills`` (where a cgroup measured them).
 
     Example::
 
@@ -56,6 +66,7 @@ class RunResult:
     limit: str | None = None
     duration: float = 0.0
     isolation: dict[str, Any] = field(default_factory=dict)
+    usage: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
