@@ -12,7 +12,7 @@ from dosaku.agents.tools import docstring_args, json_schema
 from dosaku.config import Config
 from dosaku.errors import ChatCannotCallTools, ModuleNotFound, ServicePermissionRequired
 from dosaku.spec import ModuleSpec
-from dosaku.tasks import Chat, TextToImage
+from dosaku.tasks import Chat, RestoreFaces, TextToImage
 from dosaku.testing import in_process_plugin, make_plugin_manager
 from dosaku.tool_calls import ChatReply, ToolCall
 from test_import_cost import HEAVY, run_isolated
@@ -43,9 +43,15 @@ class Lengths(Module, TextToImage):
         return {"length": len(prompt)}
 
 
+class Mirror(Module, RestoreFaces):
+    def restore(self, image: Any) -> Any:
+        return image
+
+
 PLUGIN = in_process_plugin("named-agent-test", modules=[
     ModuleSpec("ScriptedChat", ("Chat",), target=ScriptedChat),
     ModuleSpec("Lengths", ("TextToImage",), target=Lengths),
+    ModuleSpec("Mirror", ("RestoreFaces",), target=Mirror),
 ])
 CONFIG = Config("/nonexistent/dosaku-test.ini", {})
 
@@ -167,3 +173,4 @@ def test_tool_schemas_from_type_hints_and_docstrings():
     assert tool["function"]["parameters"]["required"] == ["prompt"]
     assert tool["function"]["parameters"]["properties"]["prompt"]["type"] == "string"
     assert learn["function"]["name"] == "learn_task" and "TextToImage" not in json.dumps(learn)
+    assert learn["function"]["parameters"]["properties"]["task"]["enum"] == ["RestoreFaces"]

@@ -115,7 +115,7 @@ class RunCgroup:
         try:
             for path in cgroup.paths.values():
                 path.mkdir()
-            cgroup._limit(memory_mb * 1024 * 1024, processes, cpus)
+            cgroup.set_limits(memory_mb * 1024 * 1024, processes, cpus)
         except OSError:
             cgroup.remove()
             raise
@@ -124,7 +124,7 @@ class RunCgroup:
     def _write(self, controller: str, name: str, value: Any) -> None:
         (self.paths[controller] / name).write_text(str(value))
 
-    def _limit(self, memory: int, processes: int, cpus: float) -> None:
+    def set_limits(self, memory: int, processes: int, cpus: float) -> None:
         quota = max(1000, int(cpus * CPU_PERIOD_US))
         if self.version == 2:
             self._write("unified", "memory.max", memory)

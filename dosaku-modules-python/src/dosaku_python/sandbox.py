@@ -206,7 +206,7 @@ class Launch:
         if self.closed:
             return
         self.closed = True
-        Sandbox._kill(self)
+        Sandbox.kill(self)
         for item in self.cleanup:
             item()
         if self.cgroup is not None:
@@ -406,7 +406,7 @@ class Sandbox:
                 cgroup.add(child)  # bubblewrap's sandbox process: everything of the run descends from it
             os.write(block_write, b"go")
         except BaseException:
-            self._kill(launch)
+            self.kill(launch)
             os.close(result_read)
             os.close(status_read)
             raise
@@ -549,7 +549,7 @@ class Sandbox:
                 if cgroup is not None and (cgroup.cpu_seconds() or 0.0) > limits.cpu_time:
                     limit = "cpu_time"
                     break
-                if exited_at is None and self._reap(process, os.WNOHANG):
+                if exited_at is None and self.reap(process, os.WNOHANG):
                     exited_at = now
                 if exited_at is not None and now - exited_at > 1.0:
                     break  # left-over descendants hold the pipes open
@@ -567,7 +567,7 @@ class Sandbox:
                     break
         finally:
             selector.close()
-            self._kill(launch)
+            self.kill(launch)
             os.close(launch.result_fd)
             process.stdout.close()  # type: ignore[union-attr]
             process.stderr.close()  # type: ignore[union-attr]
@@ -575,7 +575,7 @@ class Sandbox:
                 "cpu_time": getattr(process, "cpu_time", 0.0)}
 
     @staticmethod
-    def _reap(process: subprocess.Popen, options: int = 0) -> bool:
+    def reap(process: subprocess.Popen, options: int = 0) -> bool:
         """Wait for the child with wait4, keeping the CPU time it and its reaped descendants used."""
         if process.returncode is not None:
             return True
@@ -587,7 +587,7 @@ class Sandbox:
         return True
 
     @staticmethod
-    def _kill(launch: Launch) -> None:
+    def kill(launch: Launch) -> None:
         """Kill the run: its first process (the PID namespace, and so every process in it, dies with it), its
         session, and whatever is left in its cgroup."""
         process = launch.process
@@ -602,7 +602,7 @@ class Sandbox:
                 pass
         if launch.cgroup is not None:
             launch.cgroup.kill()
-        Sandbox._reap(process)
+        Sandbox.reap(process)
 
     # --- what happened ---------------------------------------------------------------------------------------
     def _result(self, outcome: dict[str, Any], launch: Launch, limits: Limits, usage: dict[str, Any],
