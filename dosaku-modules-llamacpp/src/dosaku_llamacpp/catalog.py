@@ -224,7 +224,7 @@ def _config_entry(name: str, text: str) -> CatalogEntry:
     words = text.split()
     if not words:
         raise CatalogError(origin, "give the URL of a .gguf file (optionally followed by sha256=HEX size=BYTES)")
-    values: dict[str, Any] = {"name": name, "url": words[0]}
+    values: dict[str, Any] = {"name": name, "url": words[0], "origin": origin}
     for word in words[1:]:
         key, _, value = word.partition("=")
         if key not in ("sha256", "size") or not value:

@@ -95,8 +95,8 @@ def plan_pull(
     catalog = catalog if catalog is not None else load_catalog(config)
     if is_url(what):
         file = what.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
-        entry = make_entry({"name": name or file.removesuffix(".gguf"), "url": what, "file": file, "sha256": sha256},
-                       f"URL {what}")
+        entry = make_entry({"name": name or file.removesuffix(".gguf"), "url": what, "file": file, "sha256": sha256,
+                            "origin": "URL"}, f"URL {what}")
         url = what
     else:
         entry = catalog.find(what)
