@@ -250,3 +250,33 @@ def test_two_pulls_of_one_file_do_not_write_it_at_once(hf):
         with pytest.raises(PullInProgress, match="already being downloaded"):
             pull(TINY, Config(), memory=PLENTY)
     assert hf.requests == []
+
+
+def test_background_pulls_share_one_job_per_model_and_report_progress(hf, smollm2_sha256):
+    from dosaku_llamacpp.background import BackgroundPulls
+
+    hf.rate = 40_000_000
+    pulls = BackgroundPulls()
+    job = pulls.start(TINY, Config(), memory=PLENTY)
+    assert pulls.start(TINY, Config(), memory=PLENTY) is job  # a second ask joins the running download
+    job.thread.join(timeout=60)
+    assert job.state == "done" and job.fraction == 1.0 and job.model.sha256 == smollm2_sha256
+    assert job.describe() == "tiny-chat: downloaded and verified (98 MB)."
+    assert len(hf.transfers) == 1 and pulls.job("TINY-CHAT") is job
+
+
+def test_a_background_pull_reports_failure_and_cancellation(hf):
+    from dosaku_llamacpp.background import BackgroundPulls
+
+    pulls = BackgroundPulls()
+    failed = pulls.start("qwen2.5-0.5b", Config(), memory=PLENTY)  # not on the loopback server: 404
+    failed.thread.join(timeout=60)
+    assert failed.state == "failed" and "HTTP 404" in failed.error and "failed" in failed.describe()
+    hf.rate = 5_000_000
+    job = pulls.start(TINY, Config(), memory=PLENTY)
+    while job.done < 1_000_000 and job.running:
+        job.thread.join(timeout=0.05)
+    assert job.running and "%" in job.describe()
+    job.cancel()
+    job.thread.join(timeout=60)
+    assert job.state == "cancelled" and "resume" in job.error

@@ -30,12 +30,6 @@ def _catalog(config):
         _fail(error)
 
 
-def current_default(config) -> str | None:
-    """The model ``LlamaCppChat`` uses by default: ``[LLAMACPP] MODEL_PATH``'s file, else ``MODEL``."""
-    path = config.get("LLAMACPP", "MODEL_PATH")
-    return path if path else config.get("LLAMACPP", "MODEL")
-
-
 @click.group("models")
 def models_group() -> None:
     """Local GGUF chat models for LlamaCppChat: the catalog, downloads, and which one chats by default.
@@ -49,15 +43,14 @@ def models_group() -> None:
 def list_models(as_json: bool) -> None:
     """List the installed models (built in, pulled, in your folders, Ollama's) and the catalog."""
     from dosaku_llamacpp import machine
-    from dosaku_llamacpp.local_models import local_models
+    from dosaku_llamacpp.local_models import default_model_name, local_models
     from dosaku_llamacpp.units import human_bytes
 
     config = _config()
     catalog = _catalog(config)
     installed = local_models(config, catalog)
-    default = current_default(config)
     memory = machine.memory()
-    default_name = _default_name(default, installed)
+    default_name = default_model_name(config, installed)
     if as_json:
         click.echo(json.dumps({
             "default": default_name,
@@ -84,17 +77,6 @@ def list_models(as_json: bool) -> None:
         note = f"  [{', '.join(flags)}]" if flags else ""
         click.echo(f"  {entry.name:<16} {_size(entry.size):>8} {_size(entry.ram_needed):>8} "
                    f"{entry.context_length or '?':>8}  {_yes(entry.tools):<5}  {entry.license or '?'}{note}")
-
-
-def _default_name(default: str | None, installed: list) -> str | None:
-    from dosaku_llamacpp.local_models import BUILTIN_NAME
-
-    if default is None:
-        return BUILTIN_NAME
-    for model in installed:
-        if default.lower() in (model.name.lower(), str(model.path)) or (model.entry and model.entry.matches(default)):
-            return model.name
-    return default
 
 
 def _status(model) -> str:
@@ -191,9 +173,9 @@ def pull(what: str, sha256: str | None, no_verify: bool, name: str | None, then_
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 def remove(name: str, yes: bool) -> None:
     """Delete a model that `dosaku models pull` downloaded (and any half download of it)."""
-    from dosaku_llamacpp.local_models import find_local, part_path, record_path
-    from dosaku_llamacpp.pull import plan_pull
     from dosaku_llamacpp.errors import ModelNotRemovable, UnknownModel
+    from dosaku_llamacpp.local_models import default_model_name, find_local, part_path, record_path
+    from dosaku_llamacpp.pull import plan_pull
     from dosaku_llamacpp.units import human_bytes
 
     config = _config()
@@ -220,7 +202,7 @@ def remove(name: str, yes: bool) -> None:
     for path in (model.path, record_path(model.path), part_path(model.path)):
         path.unlink(missing_ok=True)
     click.echo(f"Removed {model.name} ({human_bytes(model.size)} freed).")
-    if _default_name(current_default(config), [model]) == model.name:
+    if default_model_name(config, [model]) == model.name:
         config.unset("LLAMACPP", "MODEL")
         click.echo("It was LlamaCppChat's default; the default is the built-in smollm2-135m again.")
 

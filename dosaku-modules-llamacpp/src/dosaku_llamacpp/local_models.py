@@ -19,7 +19,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +100,7 @@ def read_record(path: Path) -> dict[str, Any]:
 
 def write_record(path: Path, **fields: Any) -> None:
     """Write the record of a model file atomically."""
-    record = {**fields, "file": path.name, "recorded": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    record = {**fields, "file": path.name, "recorded": datetime.now(UTC).isoformat(timespec="seconds")}
     target = record_path(path)
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     temporary.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
@@ -264,3 +264,17 @@ def check_fits(model: LocalModel, memory: Any = None) -> None:
         hint = ("Close other programs or pick a smaller model." if memory.total >= needed
                 else "Pick a smaller model (`dosaku models list` shows the RAM each one needs).")
         raise NotEnoughMemory(model.name, needed, memory.available, which, hint)
+
+
+def default_model_name(config: Config | None = None, models: list[LocalModel] | None = None) -> str:
+    """The name of the model LlamaCppChat loads by default: ``[LLAMACPP] MODEL_PATH``'s (or ``MODEL``'s) model
+    as ``dosaku models list`` names it, else ``smollm2-135m``."""
+    config = config if config is not None else Config()
+    chosen = config.get("LLAMACPP", "MODEL_PATH") or config.get("LLAMACPP", "MODEL")
+    if not chosen:
+        return BUILTIN_NAME
+    for model in models if models is not None else local_models(config):
+        named = chosen.lower() in (model.name.lower(), str(model.path).lower())
+        if named or (model.entry is not None and model.entry.matches(chosen)):
+            return model.name
+    return chosen

@@ -175,7 +175,8 @@ class HuggingFaceFiles:
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         with self._lock:
-            self.requests.append(Seen(handler.command, handler.path, {k.lower(): v for k, v in handler.headers.items()}))
+            headers = {key.lower(): value for key, value in handler.headers.items()}
+            self.requests.append(Seen(handler.command, handler.path, headers))
         hosted, transfer = self._hosted(handler.path)
         if hosted is None:
             return self._plain(handler, 404, b'{"error": "Entry not found"}', {"X-Error-Code": "EntryNotFound"})
