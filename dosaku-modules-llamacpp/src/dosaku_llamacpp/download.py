@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import logging
+import queue
 import re
 import socket
 import threading
@@ -59,6 +60,44 @@ class Remote:
 
 class _Cancelled(Exception):
     pass
+
+
+class _BackgroundHash:
+    """SHA-256 of the bytes as they arrive, computed on another thread (hashlib releases the GIL), so that hashing
+    overlaps with receiving and writing instead of adding to them. Buffers come from a small pool, reused once
+    hashed, so memory stays bounded."""
+
+    BUFFERS = 4
+
+    def __init__(self, hasher: Any):
+        self.hasher = hasher
+        self.free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+        for _ in range(self.BUFFERS):
+            self.free.put(bytearray(CHUNK_SIZE))
+        self.todo: queue.SimpleQueue[tuple[bytearray, int] | None] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="sha256", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (item := self.todo.get()) is not None:
+            buffer, count = item
+            self.hasher.update(memoryview(buffer)[:count])
+            self.free.put(buffer)
+
+    def buffer(self) -> bytearray:
+        return self.free.get()
+
+    def add(self, buffer: bytearray, count: int) -> None:
+        self.todo.put((buffer, count))
+
+    def give_back(self, buffer: bytearray) -> None:
+        self.free.put(buffer)
+
+    def finish(self) -> Any:
+        """Wait for the bytes handed over so far; returns the hasher."""
+        self.todo.put(None)
+        self.thread.join()
+        return self.hasher
 
 
 class _RedirectHeaders(urllib.request.HTTPRedirectHandler):
@@ -142,8 +181,6 @@ def download(
         length, hasher = 0, hashlib.sha256()
     started = False
     attempt = 0
-    buffer = bytearray(CHUNK_SIZE)
-    view = memoryview(buffer)
     while True:
         if cancel is not None and cancel.is_set():
             raise PullCancelled(url)
@@ -193,17 +230,23 @@ def download(
                 if progress is not None:
                     progress(length, remote_size)
                 out.seek(0, 2)
-                while True:
-                    if cancel is not None and cancel.is_set():
-                        raise _Cancelled
-                    count = response.readinto(buffer)
-                    if not count:
-                        break
-                    out.write(view[:count])
-                    hasher.update(view[:count])
-                    length += count
-                    if progress is not None:
-                        progress(length, remote_size)
+                background = _BackgroundHash(hasher)
+                try:
+                    while True:
+                        if cancel is not None and cancel.is_set():
+                            raise _Cancelled
+                        buffer = background.buffer()
+                        count = response.readinto(buffer)
+                        if not count:
+                            background.give_back(buffer)
+                            break
+                        out.write(memoryview(buffer)[:count])
+                        background.add(buffer, count)
+                        length += count
+                        if progress is not None:
+                            progress(length, remote_size)
+                finally:
+                    hasher = background.finish()  # what was written is hashed, even when the transfer broke
                 out.flush()
                 if remote_size is not None and length < remote_size:
                     raise http.client.IncompleteRead(b"", remote_size - length)
