@@ -15,6 +15,7 @@ first streamed chunk of ``create_chat_completion``. Writes benchmarks/results/be
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -91,10 +92,10 @@ def first_token(rounds: int, work: Path) -> dict[str, float]:
     home = work / "home"
     os.environ.update({"DOSAKU_CONFIG": str(home / "config.ini"), "DOSAKU_DATA_DIR": str(home / "data"),
                        "DOSAKU_CACHE_DIR": str(home / "cache")})
-    (home).mkdir()
-    (home / "models.json").write_text(
-        '{"models": {"tiny-chat": {"repo": "bench/Tiny-GGUF", "file": "tiny-chat.gguf", "size": %d, '
-        '"sha256": "%s"}}}' % (source.stat().st_size, sha256_of(source)))
+    home.mkdir()
+    entry = {"repo": "bench/Tiny-GGUF", "file": "tiny-chat.gguf", "size": source.stat().st_size,
+             "sha256": sha256_of(source)}
+    (home / "models.json").write_text(json.dumps({"models": {"tiny-chat": entry}}))
     cli = build_cli()
     with HuggingFaceFiles({"bench/Tiny-GGUF/tiny-chat.gguf": source}) as server:
         os.environ["HF_ENDPOINT"] = server.url
@@ -128,7 +129,8 @@ def first_token(rounds: int, work: Path) -> dict[str, float]:
     for _ in range(rounds):
         dosaku_s.append(through_dosaku())
         direct_s.append(direct())
-    result = {"use_to_first_token_s": statistics.median(dosaku_s), "llama_to_first_token_s": statistics.median(direct_s)}
+    result = {"use_to_first_token_s": statistics.median(dosaku_s),
+              "llama_to_first_token_s": statistics.median(direct_s)}
     result["first_token_ratio"] = result["llama_to_first_token_s"] / result["use_to_first_token_s"]
     print(f"use -> first token {result['use_to_first_token_s']:.3f} s, Llama() -> first token "
           f"{result['llama_to_first_token_s']:.3f} s, ratio {result['first_token_ratio']:.3f}", flush=True)
