@@ -72,16 +72,18 @@ def test_a_model_that_does_not_fit_is_not_loaded(hub):
     from dosaku_gui.model_picker import choose_model
 
     session = Session()
-    _, _, _, message = choose_model(session, "huge-chat")
+    choose_model(session, "smollm2-135m")
+    _, _, _, message, choice = choose_model(session, "huge-chat")
     assert message.startswith("**Not loaded.**") and "10000 TB of RAM" in message
-    assert "Chat" not in session.agent.tasks
+    assert choice["value"] == "smollm2-135m"  # the picker shows the model still in use
+    assert session.agent.Chat.module.model_path.name.startswith("SmolLM2-135M")
 
 
 def test_choosing_a_model_learns_chat_with_it(hub):
     from dosaku_gui.model_picker import choose_model
 
     session = Session()
-    module, history, status, message = choose_model(session, "smollm2-135m")
+    module, history, status, message, _ = choose_model(session, "smollm2-135m")
     assert message == "Using **smollm2-135m** in this session." and history == []
     assert "(smollm2-135m)" in status and module["value"] == "LlamaCppChat"
     assert session.agent.Chat.module.model_path.name.startswith("SmolLM2-135M")

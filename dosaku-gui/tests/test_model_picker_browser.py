@@ -120,6 +120,7 @@ def test_pick_pull_and_chat_with_a_local_model(browser, picker_server):
         message = first.locator("#model-message")
         message.get_by_text(re.compile("Not loaded")).wait_for()
         assert "huge-chat needs about 10000 TB of RAM" in message.inner_text()
+        assert first.locator("#model-choice input").input_value() == "tiny-chat"  # still the one in use
         assert send_and_wait(first, "Thanks!", 2)  # still chatting with tiny-chat
 
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

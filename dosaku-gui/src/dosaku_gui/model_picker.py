@@ -76,7 +76,7 @@ def catalog_table() -> str:
             state = "too big for this machine"
         else:
             state = ""
-        rows.append(f"| `{entry.name}` {html.escape(entry.title)} | {human_bytes(entry.size) if entry.size else '?'} "
+        rows.append(f"| `{entry.name}` | {human_bytes(entry.size) if entry.size else '?'} "
                     f"| {human_bytes(needed) if needed else '?'} | {entry.context_length or '?'} "
                     f"| {'yes' if entry.tools else 'no'} | {html.escape(entry.license or '?')} | {state} |")
     return "\n".join(rows)
@@ -95,31 +95,43 @@ def progress_html(job: Any) -> str:
 
 
 # --- handlers -------------------------------------------------------------------------------------------------
-def choose_model(session: Any, name: str | None) -> tuple[Any, Any, Any, str]:
+def current_model(session: Any) -> str | None:
+    """The name of the model this session's LlamaCppChat chats with (None when Chat is not LlamaCppChat yet)."""
+    from dosaku_llamacpp.local_models import local_models
+
+    if "Chat" not in session.agent.tasks:
+        return None
+    path = getattr(session.agent.Chat.module, "model_path", None)
+    return next((model.name for model in local_models() if model.path == path), None) if path else None
+
+
+def choose_model(session: Any, name: str | None) -> tuple[Any, Any, Any, str, Any]:
     """Chat with the installed model ``name`` in this session (a new conversation), unless it does not fit.
 
-    Returns (chat module dropdown, chat history, chat status, picker message).
+    Returns (chat module dropdown, chat history, chat status, picker message, model dropdown): when the model is
+    not loaded, the model dropdown goes back to the one still in use.
     """
     from dosaku_llamacpp.errors import NotEnoughMemory
     from dosaku_llamacpp.local_models import check_fits, find_local
 
+    unchanged = gr.update(), gr.update(), gr.update()
     if not name:
-        return gr.update(), gr.update(), gr.update(), "Pick a model first."
+        return *unchanged, "Pick a model first.", gr.update()
     try:
         model = find_local(name)
         if model is None:
-            return gr.update(), gr.update(), gr.update(), f"**{name}** is not installed any more; refresh the list."
+            return *unchanged, f"**{name}** is not installed any more; refresh the list.", gr.update()
         check_fits(model)
         kwargs: dict[str, Any] = {"model": model.name, "stream": True}
         if session.options.system_prompt:
             kwargs["system_prompt"] = session.options.system_prompt
         session.agent.learn("Chat", module=LLAMACPP_MODULE, **kwargs)
     except NotEnoughMemory as error:
-        return gr.update(), gr.update(), gr.update(), f"**Not loaded.** {error}"
+        return *unchanged, f"**Not loaded.** {error}", gr.update(value=current_model(session))
     except Exception as error:  # noqa: BLE001 - shown to the user, never a trace
-        return gr.update(), gr.update(), gr.update(), user_message(error)
+        return *unchanged, user_message(error), gr.update(value=current_model(session))
     ready = f"Chatting with **{LLAMACPP_MODULE}** ({model.name})."
-    return gr.update(value=LLAMACPP_MODULE), [], ready, f"Using **{model.name}** in this session."
+    return gr.update(value=LLAMACPP_MODULE), [], ready, f"Using **{model.name}** in this session.", gr.update()
 
 
 def start_pull(name: str | None) -> tuple[str, Any]:
@@ -184,7 +196,8 @@ def build_model_picker(session: gr.State, module: gr.Dropdown, chatbot: gr.Chatb
             cancel_button = gr.Button("Cancel", elem_id="model-pull-cancel", scale=1)
         progress = gr.HTML(elem_id="model-pull-status")
         timer = gr.Timer(POLL_S, active=False)
-    choice.input(choose_model, [session, choice], [module, chatbot, status, message], api_name="choose_model")
+    choice.input(choose_model, [session, choice], [module, chatbot, status, message, choice],
+                 api_name="choose_model")
     pull_button.click(start_pull, [to_pull], [progress, timer], api_name="pull_model", concurrency_limit=None)
     cancel_button.click(cancel_pull, [to_pull], [progress], api_visibility="private", concurrency_limit=None)
     timer.tick(poll_pull, [to_pull, choice], [progress, timer, choice, to_pull, table_view],
