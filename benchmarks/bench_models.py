@@ -5,8 +5,10 @@ the time from ``dosaku models use`` to the first token vs loading the same GGUF 
 
 Download: a file of random bytes served by the pack's Hugging Face-like loopback server (sendfile, a redirect with
 X-Linked-Etag like Hugging Face's). ``pull`` does everything it does for a user: follows the redirect, writes a
-``.part``, hashes it (SHA-256), checks it, fsyncs and renames it; ``curl -L -o FILE`` just writes. Rounds alternate,
-each into a fresh folder; the ratio is the median of pull's throughput over curl's (goal >= 0.9).
+``.part``, hashes it (SHA-256), checks it and renames it; ``curl -L -o FILE`` just writes. "Durable" pull
+(``[LLAMACPP] DOWNLOAD_FSYNC``) also writes the file to the disk before the rename, so it runs at the disk's speed,
+which curl does not wait for. Rounds alternate, each into a fresh folder after an ``os.sync()``; the ratios are the
+medians of pull's throughput over curl's (goal >= 0.9).
 
 First token: ``dosaku models use tiny-chat`` (a copy of SmolLM2 pulled from the loopback server), then
 ``Agent().learn('Chat', module='LlamaCppChat')`` and the first streamed chunk of a reply, vs ``Llama(path)`` and the
@@ -43,13 +45,13 @@ def time_curl(url: str, target: Path) -> float:
     return time.perf_counter() - start
 
 
-def time_pull(url: str, folder: Path) -> float:
+def time_pull(url: str, folder: Path, durable: bool = False) -> float:
     from dosaku.config import Config
     from dosaku_llamacpp.pull import pull
 
     config = Config(path=folder / "config.ini", environ={"DOSAKU_LLAMACPP__MODELS_DIR": str(folder / "models")})
     start = time.perf_counter()
-    model = pull(url, config, ignore_memory=True)
+    model = pull(url, config, ignore_memory=True, durable=durable)
     elapsed = time.perf_counter() - start
     assert model.verified
     return elapsed
@@ -60,7 +62,7 @@ def download_throughput(size_mb: int, rounds: int, work: Path) -> dict[str, floa
 
     source = make_file(work / "random.gguf", size_mb)
     size = source.stat().st_size
-    ratios, curl_rates, pull_rates = [], [], []
+    ratios, curl_rates, pull_rates, durable_rates, durable_ratios = [], [], [], [], []
     with HuggingFaceFiles({"bench/Random-GGUF/random.gguf": source}) as server:
         url = server.url_of("bench/Random-GGUF/random.gguf")
         time_curl(url, work / "warm.gguf")  # warm the page cache and the server
@@ -68,16 +70,26 @@ def download_throughput(size_mb: int, rounds: int, work: Path) -> dict[str, floa
         for index in range(rounds):
             folder = work / f"round-{index}"
             folder.mkdir()
+            os.sync()  # each transfer starts with no other dirty pages to write back
             curl_s = time_curl(url, folder / "curl.gguf")
+            os.sync()
             pull_s = time_pull(url, folder)
+            shutil.rmtree(folder / "models")
+            os.sync()
+            durable_s = time_pull(url, folder, durable=True)
             shutil.rmtree(folder)
             curl_rates.append(size / curl_s)
             pull_rates.append(size / pull_s)
+            durable_rates.append(size / durable_s)
             ratios.append(curl_s / pull_s)
-            print(f"round {index + 1}: curl {size / curl_s / 1e6:.0f} MB/s, pull {size / pull_s / 1e6:.0f} MB/s, "
-                  f"ratio {curl_s / pull_s:.3f}", flush=True)
+            durable_ratios.append(curl_s / durable_s)
+            print(f"round {index + 1}: curl {size / curl_s / 1e6:.0f} MB/s, pull {size / pull_s / 1e6:.0f} MB/s "
+                  f"(ratio {curl_s / pull_s:.3f}), durable pull {size / durable_s / 1e6:.0f} MB/s "
+                  f"(ratio {curl_s / durable_s:.3f})", flush=True)
     return {"file_bytes": size, "curl_mb_per_s": statistics.median(curl_rates) / 1e6,
-            "pull_mb_per_s": statistics.median(pull_rates) / 1e6, "download_ratio": statistics.median(ratios)}
+            "pull_mb_per_s": statistics.median(pull_rates) / 1e6, "download_ratio": statistics.median(ratios),
+            "durable_pull_mb_per_s": statistics.median(durable_rates) / 1e6,
+            "durable_download_ratio": statistics.median(durable_ratios)}
 
 
 def first_token(rounds: int, work: Path) -> dict[str, float]:

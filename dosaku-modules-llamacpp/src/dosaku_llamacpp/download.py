@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import logging
+import os
 import queue
 import re
 import socket
@@ -36,6 +37,8 @@ DEFAULT_TIMEOUT_S = 30.0
 #: How many times a cut, stalled or refused transfer is tried again (resuming) before the pull fails.
 DEFAULT_RETRIES = 3
 CHUNK_SIZE = 1 << 20
+#: Bytes between two flushes of the part file to the disk while downloading.
+FLUSH_EVERY = 64 << 20
 USER_AGENT = "dosaku-llamacpp (+https://github.com/dosaku; models pull)"
 RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -60,6 +63,37 @@ class Remote:
 
 class _Cancelled(Exception):
     pass
+
+
+class _Flusher:
+    """Writes what arrived to the disk as the download goes (``fdatasync`` on another thread, every
+    :data:`FLUSH_EVERY` bytes), so that the final ``fsync`` before the rename has only the tail left to wait for."""
+
+    def __init__(self, out: IO[bytes]):
+        self.fileno = out.fileno()
+        self.wanted = threading.Event()
+        self.stopping = False
+        self.thread = threading.Thread(target=self._run, name="fdatasync", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self.wanted.wait()
+            self.wanted.clear()
+            if self.stopping:
+                return
+            try:
+                os.fdatasync(self.fileno)
+            except (OSError, AttributeError):  # no fdatasync here, or the file is gone: the final fsync will do
+                return
+
+    def poke(self) -> None:
+        self.wanted.set()
+
+    def finish(self) -> None:
+        self.stopping = True
+        self.wanted.set()
+        self.thread.join()
 
 
 class _BackgroundHash:
@@ -153,6 +187,7 @@ def download(
     timeout: float = DEFAULT_TIMEOUT_S,
     cancel: threading.Event | None = None,
     destination: str = "",
+    durable: bool = False,
 ) -> tuple[int, str]:
     """Download ``url`` into ``out`` (a part file opened ``a+b``), continuing after what it already holds.
 
@@ -167,6 +202,8 @@ def download(
         timeout: Seconds without data before the transfer counts as stalled.
         cancel: Set it to stop the download (raises :class:`PullCancelled`; the part is kept).
         destination: Where the file goes, for the error message's "put it in place by hand".
+        durable: Write the bytes to the disk as they come (``fdatasync`` every 64 MiB on another thread), for a
+            caller that fsyncs before renaming.
 
     Returns:
         (the file's length, its SHA-256 hex digest).
@@ -231,6 +268,8 @@ def download(
                     progress(length, remote_size)
                 out.seek(0, 2)
                 background = _BackgroundHash(hasher)
+                flusher = _Flusher(out) if durable else None
+                unflushed = 0
                 try:
                     while True:
                         if cancel is not None and cancel.is_set():
@@ -243,10 +282,17 @@ def download(
                         out.write(memoryview(buffer)[:count])
                         background.add(buffer, count)
                         length += count
+                        unflushed += count
+                        if flusher is not None and unflushed >= FLUSH_EVERY:
+                            out.flush()
+                            flusher.poke()
+                            unflushed = 0
                         if progress is not None:
                             progress(length, remote_size)
                 finally:
                     hasher = background.finish()  # what was written is hashed, even when the transfer broke
+                    if flusher is not None:
+                        flusher.finish()
                 out.flush()
                 if remote_size is not None and length < remote_size:
                     raise http.client.IncompleteRead(b"", remote_size - length)

@@ -40,6 +40,8 @@ from dosaku_llamacpp.local_models import LocalModel, local_models, models_dir, p
 
 log = logging.getLogger(__name__)
 
+TRUE_WORDS = ("1", "true", "yes", "on")
+
 
 @dataclass(frozen=True)
 class PullPlan:
@@ -170,6 +172,7 @@ def pull(
     timeout: float | None = None,
     cancel: threading.Event | None = None,
     catalog: Catalog | None = None,
+    durable: bool | None = None,
 ) -> LocalModel:
     """Download the model ``what`` into Dosaku's model directory, verified, and return it.
 
@@ -187,6 +190,9 @@ def pull(
         timeout: Seconds without data before a transfer counts as stalled (default: ``[LLAMACPP]
             DOWNLOAD_TIMEOUT``, else 30).
         cancel: Set it to stop (the part is kept for a later resume).
+        durable: fsync the file before renaming it into place, so that even a power cut cannot leave a model
+            whose bytes never reached the disk (default: ``[LLAMACPP] DOWNLOAD_FSYNC``, else off: like pip,
+            huggingface_hub and Ollama, the kernel writes it back; it bounds the download to the disk's speed).
 
     Returns:
         The model, in place and checked.
@@ -213,6 +219,7 @@ def pull(
     if plan.destination.exists():  # put there by hand (the way the download error suggests): check it in place
         return _adopt(plan)
     timeout = timeout if timeout is not None else config.number("LLAMACPP", "DOWNLOAD_TIMEOUT", DEFAULT_TIMEOUT_S)
+    durable = durable if durable is not None else (config.get("LLAMACPP", "DOWNLOAD_FSYNC") or "").lower() in TRUE_WORDS
     expected = {"sha256": entry.sha256}
     with _locked_part(plan) as out:
         had = out.seek(0, os.SEEK_END)
@@ -231,7 +238,8 @@ def pull(
                 check_disk(plan.name, max(remote.size - remote.offset, 0), directory, free_disk)
 
         length, digest = download(plan.url, out, size=entry.size, progress=progress, on_start=on_start,
-                                  retries=retries, timeout=timeout, cancel=cancel, destination=str(plan.destination))
+                                  retries=retries, timeout=timeout, cancel=cancel, destination=str(plan.destination),
+                                  durable=durable)
         wanted = expected["sha256"]
         if wanted and digest != wanted:
             out.truncate(0)
@@ -242,9 +250,11 @@ def pull(
             _unlink(plan.part)
             raise ChecksumMismatch(plan.url, f"a file of {entry.size} bytes", f"{length} bytes")
         out.flush()
-        os.fsync(out.fileno())
+        if durable:
+            os.fsync(out.fileno())
         os.replace(plan.part, plan.destination)
-    _sync_directory(directory)
+    if durable:
+        _sync_directory(directory)
     verified = bool(wanted)
     write_record(plan.destination, name=plan.name, url=plan.url, sha256=digest, size=length, verified=verified)
     if not verified:
