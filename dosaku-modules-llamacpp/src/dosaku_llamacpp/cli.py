@@ -161,6 +161,13 @@ def pull(what: str, sha256: str | None, no_verify: bool, name: str | None, then_
     bar.close()
     state = "verified (SHA-256 " + (model.sha256 or "") + ")" if model.verified else "UNVERIFIED (no SHA-256 known)"
     click.echo(f"{model.name}: {human_bytes(model.size)} in {model.path}, {state}.")
+    from dosaku_llamacpp.errors import NotEnoughMemory
+    from dosaku_llamacpp.local_models import check_fits
+
+    try:
+        check_fits(model)
+    except NotEnoughMemory as error:
+        click.echo(f"Note: {error}", err=True)
     if then_use:
         _use(config, model.name)
     else:
