@@ -282,12 +282,13 @@ def test_a_background_pull_reports_failure_and_cancellation(hf):
     assert job.state == "cancelled" and "resume" in job.error
 
 
-def test_durable_pulls_flush_to_disk_as_they_go(hf, smollm2_sha256, monkeypatch):
+@pytest.mark.parametrize("setting", ["No", "yes"])
+def test_pulls_with_and_without_flushing_to_disk_as_they_go(hf, smollm2_sha256, monkeypatch, setting):
     from dosaku_llamacpp import download
 
     monkeypatch.setattr(download, "FLUSH_EVERY", 4 << 20)  # many flushes for a 98 MB file
     config = Config()
-    config.set("LLAMACPP", "DOWNLOAD_FSYNC", "Yes")
+    config.set("LLAMACPP", "DOWNLOAD_FSYNC", setting)
     hf.cut_after(30_000_000)
     model = pull(TINY, config, memory=PLENTY)
     assert model.sha256 == smollm2_sha256 and sha256_of(model.path) == smollm2_sha256

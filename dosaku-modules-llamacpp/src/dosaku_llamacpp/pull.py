@@ -40,7 +40,7 @@ from dosaku_llamacpp.local_models import LocalModel, local_models, models_dir, p
 
 log = logging.getLogger(__name__)
 
-TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
 
 
 @dataclass(frozen=True)
@@ -190,9 +190,10 @@ def pull(
         timeout: Seconds without data before a transfer counts as stalled (default: ``[LLAMACPP]
             DOWNLOAD_TIMEOUT``, else 30).
         cancel: Set it to stop (the part is kept for a later resume).
-        durable: fsync the file before renaming it into place, so that even a power cut cannot leave a model
-            whose bytes never reached the disk (default: ``[LLAMACPP] DOWNLOAD_FSYNC``, else off: like pip,
-            huggingface_hub and Ollama, the kernel writes it back; it bounds the download to the disk's speed).
+        durable: Write the file to the disk as it comes (every 64 MiB) and fsync it before renaming it into
+            place, so that even a power cut cannot leave a model whose bytes never reached the disk, and a big
+            download never piles up gigabytes of unwritten memory (default: ``[LLAMACPP] DOWNLOAD_FSYNC``, on
+            unless it says no).
 
     Returns:
         The model, in place and checked.
@@ -219,7 +220,8 @@ def pull(
     if plan.destination.exists():  # put there by hand (the way the download error suggests): check it in place
         return _adopt(plan)
     timeout = timeout if timeout is not None else config.number("LLAMACPP", "DOWNLOAD_TIMEOUT", DEFAULT_TIMEOUT_S)
-    durable = durable if durable is not None else (config.get("LLAMACPP", "DOWNLOAD_FSYNC") or "").lower() in TRUE_WORDS
+    if durable is None:
+        durable = (config.get("LLAMACPP", "DOWNLOAD_FSYNC") or "yes").lower() not in FALSE_WORDS
     expected = {"sha256": entry.sha256}
     with _locked_part(plan) as out:
         had = out.seek(0, os.SEEK_END)
