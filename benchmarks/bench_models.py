@@ -7,8 +7,8 @@ Download: a file of random bytes served by the pack's Hugging Face-like loopback
 X-Linked-Etag like Hugging Face's). ``pull`` does everything it does for a user: follows the redirect, writes a
 ``.part``, hashes it (SHA-256) on another thread, writes it to the disk as it comes and fsyncs it, checks it and
 renames it; ``curl -L -o FILE`` just writes. Pull with ``[LLAMACPP] DOWNLOAD_FSYNC = no`` is measured too. The
-server runs in a process of its own. Rounds alternate, each into a fresh folder after an ``os.sync()``; the ratios are the
-medians of pull's throughput over curl's (goal >= 0.9).
+server runs in a process of its own. Rounds alternate, each into a fresh folder after an ``os.sync()``; the ratios
+are the medians of pull's throughput over curl's (goal >= 0.9).
 
 First token: ``dosaku models use tiny-chat`` (a copy of SmolLM2 pulled from the loopback server), then
 ``Agent().learn('Chat', module='LlamaCppChat')`` and the first streamed chunk of a reply, vs ``Llama(path)`` and the
@@ -98,7 +98,8 @@ def download_throughput(size_mb: int, rounds: int, work: Path) -> dict[str, floa
         server.stdin.close()
     return {"file_bytes": size, "load_average_1min": os.getloadavg()[0],
             "curl_mb_per_s": statistics.median(curl_rates) / 1e6,
-            "pull_mb_per_s": statistics.median(durable_rates) / 1e6, "download_ratio": statistics.median(durable_ratios),
+            "pull_mb_per_s": statistics.median(durable_rates) / 1e6,
+            "download_ratio": statistics.median(durable_ratios),
             "pull_no_fsync_mb_per_s": statistics.median(pull_rates) / 1e6,
             "no_fsync_download_ratio": statistics.median(ratios)}
 
