@@ -40,7 +40,7 @@ from dosaku_llamacpp.local_models import LocalModel, local_models, models_dir, p
 
 log = logging.getLogger(__name__)
 
-FALSE_WORDS = ("0", "false", "no", "off")
+TRUE_WORDS = ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -192,8 +192,9 @@ def pull(
         cancel: Set it to stop (the part is kept for a later resume).
         durable: Write the file to the disk as it comes (every 64 MiB) and fsync it before renaming it into
             place, so that even a power cut cannot leave a model whose bytes never reached the disk, and a big
-            download never piles up gigabytes of unwritten memory (default: ``[LLAMACPP] DOWNLOAD_FSYNC``, on
-            unless it says no).
+            download never piles up gigabytes of unwritten memory; it bounds the download to the disk's speed
+            (default: ``[LLAMACPP] DOWNLOAD_FSYNC``, else off: the kernel writes the file back, as with pip,
+            huggingface_hub and curl).
 
     Returns:
         The model, in place and checked.
@@ -221,7 +222,7 @@ def pull(
         return _adopt(plan)
     timeout = timeout if timeout is not None else config.number("LLAMACPP", "DOWNLOAD_TIMEOUT", DEFAULT_TIMEOUT_S)
     if durable is None:
-        durable = (config.get("LLAMACPP", "DOWNLOAD_FSYNC") or "yes").lower() not in FALSE_WORDS
+        durable = (config.get("LLAMACPP", "DOWNLOAD_FSYNC") or "no").lower() in TRUE_WORDS
     expected = {"sha256": entry.sha256}
     with _locked_part(plan) as out:
         had = out.seek(0, os.SEEK_END)
