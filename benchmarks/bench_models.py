@@ -7,8 +7,8 @@ Download: a file of random bytes served by the pack's Hugging Face-like loopback
 X-Linked-Etag like Hugging Face's). ``pull`` does everything it does for a user: follows the redirect, writes a
 ``.part``, hashes it (SHA-256) on another thread, checks it and renames it; ``curl -L -o FILE`` just writes. Pull
 with ``[LLAMACPP] DOWNLOAD_FSYNC = yes`` (written to the disk as it comes, fsynced before the rename, so bound to
-the disk's speed) is measured too. The server runs in a process of its own. Rounds alternate, each into a fresh folder after an ``os.sync()``; the ratios
-are the medians of pull's throughput over curl's (goal >= 0.9).
+the disk's speed) is measured too. The server runs in a process of its own. Rounds alternate, each into a fresh
+folder after an ``os.sync()``; the ratios are the medians of pull's throughput over curl's (goal >= 0.9).
 
 First token: ``dosaku models use tiny-chat`` (a copy of SmolLM2 pulled from the loopback server), then
 ``Agent().learn('Chat', module='LlamaCppChat')`` and the first streamed chunk of a reply, vs ``Llama(path)`` and the
