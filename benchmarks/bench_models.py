@@ -5,10 +5,11 @@ the time from ``dosaku models use`` to the first token vs loading the same GGUF 
 
 Download: a file of random bytes served by the pack's Hugging Face-like loopback server (sendfile, a redirect with
 X-Linked-Etag like Hugging Face's). ``pull`` does everything it does for a user: follows the redirect, writes a
-``.part``, hashes it (SHA-256) on another thread, checks it and renames it; ``curl -L -o FILE`` just writes. Pull
-with ``[LLAMACPP] DOWNLOAD_FSYNC = yes`` (written to the disk as it comes, fsynced before the rename, so bound to
-the disk's speed) is measured too. The server runs in a process of its own. Rounds alternate, each into a fresh
-folder after an ``os.sync()``; the ratios are the medians of pull's throughput over curl's (goal >= 0.9).
+``.part``, hashes it (SHA-256) on another thread, checks it and renames it; ``curl -L -o FILE`` just writes (the
+goal's baseline). Also measured: curl followed by sha256sum (the same work as pull, by hand), and pull with
+``[LLAMACPP] DOWNLOAD_FSYNC = yes`` (written to the disk as it comes and fsynced before the rename, so bound to the
+disk's speed). The server runs in a process of its own. Rounds alternate, each into a fresh folder after an
+``os.sync()``; the ratios are the medians of pull's throughput over the baseline's (goal >= 0.9 against curl).
 
 First token: ``dosaku models use tiny-chat`` (a copy of SmolLM2 pulled from the loopback server), then
 ``Agent().learn('Chat', module='LlamaCppChat')`` and the first streamed chunk of a reply, vs ``Llama(path)`` and the
@@ -45,6 +46,14 @@ def time_curl(url: str, target: Path) -> float:
     return time.perf_counter() - start
 
 
+def time_curl_and_sha256sum(url: str, target: Path) -> float:
+    """curl, then sha256sum: the same work as pull (download and verify) done by hand."""
+    start = time.perf_counter()
+    subprocess.run(["curl", "-sS", "-L", "--fail", "-o", str(target), url], check=True, timeout=600)
+    subprocess.run(["sha256sum", str(target)], check=True, timeout=600, capture_output=True)
+    return time.perf_counter() - start
+
+
 def time_pull(url: str, folder: Path, durable: bool = False) -> float:
     from dosaku.config import Config
     from dosaku_llamacpp.pull import pull
@@ -69,7 +78,7 @@ SERVER = (
 def download_throughput(size_mb: int, rounds: int, work: Path) -> dict[str, float]:
     source = make_file(work / "random.gguf", size_mb)
     size = source.stat().st_size
-    ratios, curl_rates, pull_rates, durable_rates, durable_ratios = [], [], [], [], []
+    ratios, curl_rates, pull_rates, durable_rates, durable_ratios, verified_ratios = [], [], [], [], [], []
     # The server runs in a process of its own, so that it takes nothing from pull's process that it leaves to curl.
     with subprocess.Popen([sys.executable, "-c", SERVER, str(source)], stdin=subprocess.PIPE,
                           stdout=subprocess.PIPE, text=True) as server:
@@ -82,6 +91,8 @@ def download_throughput(size_mb: int, rounds: int, work: Path) -> dict[str, floa
             os.sync()  # each transfer starts with no other dirty pages to write back
             curl_s = time_curl(url, folder / "curl.gguf")
             os.sync()
+            verified_s = time_curl_and_sha256sum(url, folder / "curl-verified.gguf")
+            os.sync()
             pull_s = time_pull(url, folder)
             shutil.rmtree(folder / "models")
             os.sync()
@@ -91,16 +102,18 @@ def download_throughput(size_mb: int, rounds: int, work: Path) -> dict[str, floa
             pull_rates.append(size / pull_s)
             durable_rates.append(size / durable_s)
             ratios.append(curl_s / pull_s)
+            verified_ratios.append(verified_s / pull_s)
             durable_ratios.append(curl_s / durable_s)
             print(f"round {index + 1}: curl {size / curl_s / 1e6:.0f} MB/s, pull {size / pull_s / 1e6:.0f} MB/s "
                   f"(ratio {curl_s / pull_s:.3f}), pull with DOWNLOAD_FSYNC=yes {size / durable_s / 1e6:.0f} MB/s "
-                  f"(ratio {curl_s / durable_s:.3f})", flush=True)
+                  f"(ratio {curl_s / durable_s:.3f}); curl + sha256sum {size / verified_s / 1e6:.0f} MB/s", flush=True)
         server.stdin.close()
     return {"file_bytes": size, "load_average_1min": os.getloadavg()[0],
             "curl_mb_per_s": statistics.median(curl_rates) / 1e6,
             "pull_mb_per_s": statistics.median(pull_rates) / 1e6, "download_ratio": statistics.median(ratios),
             "pull_fsync_mb_per_s": statistics.median(durable_rates) / 1e6,
-            "fsync_download_ratio": statistics.median(durable_ratios)}
+            "fsync_download_ratio": statistics.median(durable_ratios),
+            "vs_curl_and_sha256sum_ratio": statistics.median(verified_ratios)}
 
 
 def first_token(rounds: int, work: Path) -> dict[str, float]:
