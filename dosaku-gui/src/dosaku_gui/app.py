@@ -10,6 +10,7 @@ import gradio as gr
 
 from dosaku_gui.image_tasks import IMAGE_TASKS, ImageTaskView, result_image
 from dosaku_gui.messages import user_message
+from dosaku_gui.model_picker import build_model_picker, picker_available
 from dosaku_gui.options import GuiOptions
 from dosaku_gui.session import (
     DOSAKU_CHOICE,
@@ -163,6 +164,8 @@ def _chat_tab(options: GuiOptions, probe: Any, session: gr.State) -> tuple[Any, 
         )
         send = gr.Button("Send", variant="primary", elem_id="chat-send", scale=1)
     status = gr.Markdown(_ready(default), elem_id="chat-status")
+    if picker_available(choices):
+        build_model_picker(session, module, chatbot, status)
     with gr.Accordion("Options", open=False):
         temperature = gr.Slider(0.0, 2.0, value=options.temperature, step=0.05, label="Temperature")
         max_tokens = gr.Slider(1, 2048, value=options.max_tokens, step=1, label="Max tokens per reply")

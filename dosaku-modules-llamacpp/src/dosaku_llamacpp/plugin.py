@@ -24,3 +24,10 @@ def register_modules(register: Callable[[ModuleSpec], None], config: Any) -> Non
             summary="Chat offline with a local GGUF model on llama.cpp (default: SmolLM2-135M-Instruct).",
         )
     )
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from dosaku_llamacpp.cli import models_group
+
+    cli.add_command(models_group)
