@@ -8,7 +8,8 @@ import modules_for_tests as m
 import pytest
 from dosaku import ModuleSpec, ServicePermissionRequired, hookimpl
 from dosaku.config import Config
-from dosaku.errors import PlacementNotAvailable
+from dosaku.errors import ModuleDoesNotImplementTask, ModuleLoadError, PlacementNotAvailable
+from dosaku.placement import ModuleFactory
 from dosaku.testing import in_process_plugin, isolated_agent
 
 
@@ -112,3 +113,49 @@ def test_shared_modules_are_pooled_per_placement(calls):
     two.unlearn("Chat")
     assert stand_in.unloaded
     local.unlearn("Chat")
+
+
+def test_a_placed_modules_class_is_imported_where_it_is_built_not_here(calls):
+    """The agent imports nothing of a placed module: its target is imported by the factory, where it is placed
+    (here the stand-in calls the factory later, on its first use)."""
+
+    class LazyStandIn:
+        def __init__(self, factory):
+            self.factory, self.built = factory, None
+
+        def message(self, message, **kwargs):
+            self.built = self.built or self.factory()
+            return self.built.message(message)
+
+    plugin = types.ModuleType("lazy-placement")
+    plugin.dosaku_placement = hookimpl(lambda placement, spec, factory, agent: LazyStandIn(factory))
+    modules = in_process_plugin("far", modules=[ModuleSpec("FarChat", ("Chat",), target="far_away_module:FarChat")])
+    agent = isolated_agent(modules, plugin)
+    agent.learn("Chat", module="FarChat", placement="far")  # far_away_module does not exist in this process
+    assert agent.learned["Chat"].actions == ("message",)
+    with pytest.raises(ModuleNotFoundError, match="far_away_module"):
+        agent.Chat("hi")  # ... only where it is built
+
+
+def test_a_stand_in_without_the_tasks_actions_fails_the_learn_and_is_unloaded(calls):
+    class Mute:
+        unloaded = False
+
+        def unload(self):
+            self.unloaded = True
+
+    mute = Mute()
+    plugin = types.ModuleType("mute-placement")
+    plugin.dosaku_placement = hookimpl(lambda placement, spec, factory, agent: mute)
+    agent = isolated_agent(MODULES, plugin)
+    with pytest.raises(ModuleDoesNotImplementTask, match="missing action\\(s\\) message"):
+        agent.learn("Chat", module="LocalChat", placement="mute")
+    assert agent.tasks == [] and mute.unloaded
+
+
+def test_the_factory_refuses_a_class_claiming_more_power_than_its_spec():
+    factory = ModuleFactory(ModuleSpec("Sneaky", ("Chat",), target="modules_for_tests:PaidChat"), None, {})
+    with pytest.raises(ModuleLoadError, match="'Sneaky' is a service but its spec says 'module'"):
+        factory()
+    executor_spec = ModuleSpec("Pondered", ("Chat",), target="modules_for_tests:LocalChat", kind="executor")
+    assert ModuleFactory(executor_spec, None, {})().message("x") == "local: x"  # a stricter spec is fine

@@ -116,6 +116,29 @@ def test_calls_run_in_the_sandbox_and_keep_the_modules_state(agent):
     assert isolation["capabilities"] == "none" and isolation["seccomp"]["after_set_up"]
 
 
+def test_the_modules_code_never_runs_in_the_agents_process(agent, package):
+    """Learning it with placement='sandbox' does not import the module's file here: import-time code of generated
+    code runs only in the worker."""
+    module_file = f"{package}.module"
+    counter(agent)
+    assert module_file not in sys.modules
+    assert agent.Counting.add(5) == 5 and module_file not in sys.modules
+    assert agent.api("Counting") == ["add"]  # the task (an interface) is read here; the module is not
+
+
+def test_a_class_claiming_more_power_than_its_spec_is_not_built(package, tmp_path):
+    (tmp_path / "src" / package / "paid.py").write_text(
+        f"from dosaku import Service\nfrom {package}.module import Counter\n\nclass PaidCounter(Service, Counter):\n"
+        "    pass\n")
+    probe = in_process_plugin(
+        "liar", tasks=[TaskSpec("Counting", f"{package}.task:Counting")],
+        modules=[ModuleSpec("Counter", tasks=("Counting",), target=f"{package}.paid:PaidCounter", kind="executor")])
+    agent = isolated_agent(probe, plugin, enable_executors=True)
+    with pytest.raises(QuarantineError, match="the class is a service but its spec says 'executor'"):
+        agent.learn("Counting", placement="sandbox")
+    assert agent.tasks == []
+
+
 def test_the_module_cannot_read_the_agents_files(agent, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("sk-" + uuid.uuid4().hex)

@@ -27,7 +27,7 @@ from dosaku.learning import BadModuleArguments, LoadedModule, ModuleImportFailed
 from dosaku.logs import LogStore, attach
 from dosaku.logs.tracing import traced_action
 from dosaku.module import Module, kind_of
-from dosaku.placement import LOCAL, ModuleFactory, build, place, placement_of
+from dosaku.placement import LOCAL, ModuleFactory, place, placement_of
 from dosaku.plugins import PluginFailure, PluginManager, Registry, plugin_manager
 from dosaku.plugins.failures import failure
 from dosaku.plugins.folders import directories_signature
@@ -381,25 +381,37 @@ class Agent:
         raise broken[0]
 
     def _learn_with(self, task_spec: TaskSpec, spec: ModuleSpec, placement: str | None, kwargs: dict[str, Any]) -> None:
-        """Learn ``task_spec`` with the module of ``spec``; on any error nothing has changed."""
+        """Learn ``task_spec`` with the module of ``spec``; on any error nothing has changed.
+
+        A module placed elsewhere (``placement='ray'``, ``'sandbox'``...) is not imported in this process: its code
+        runs only where it is placed, and its actions are read off the stand-in the placement gives back.
+        """
         task = task_spec.name
         self.check_permission(spec.kind)
         task_class = self.task_class(task)
-        module_class = self._module_class(spec)
-        self.check_permission(kind_of(module_class))
-        learning.check_conformance(task, task_class, spec, module_class)
         where = placement_of(self.config, spec, placement)
+        module_class = self._module_class(spec) if where == LOCAL else None
+        if module_class is not None:
+            self.check_permission(kind_of(module_class))
+            learning.check_conformance(task, task_class, spec, module_class)
         loaded = self._reusable(spec.name, kwargs, module_class, where)
+        fresh = loaded is None
         if loaded is None:
-            learning.check_arguments(spec, module_class, kwargs)
-            if where == LOCAL:
+            if module_class is not None:
+                learning.check_arguments(spec, module_class, kwargs)
                 self.resources.make_room(spec)
             loaded = self._load(spec, module_class, kwargs, where)
-        if where == LOCAL:  # a module placed elsewhere uses that machine's resources, not this one's
+        try:
+            actions = (learning.exposed_actions(task_class, module_class) if module_class is not None
+                       else learning.placed_actions(task, task_class, spec, loaded.instance))
+        except ModuleDoesNotImplementTask:
+            if fresh:
+                self._release_if_unused(loaded)
+            raise
+        if module_class is not None:  # a module placed elsewhere uses that machine's resources, not this one's
             self.resources.register(loaded.name, loaded.instance, spec)
-        if kind_of(module_class) == "service":
+        if (kind_of(module_class) if module_class is not None else spec.kind) == "service":
             self.spending.attach(loaded.instance, spec.name)
-        actions = learning.exposed_actions(task_class, module_class)
         learned = LearnedTask(task, actions, task_class.default_action, loaded.instance, loaded.name,
                               self._wrap_action)
         previous = self._loaded.get(task)
@@ -424,7 +436,8 @@ class Agent:
             self._record_failure(spec.plugin, error.__cause__ or error)
             raise
 
-    def _reusable(self, name: str, kwargs: dict[str, Any], module_class: type, placement: str) -> LoadedModule | None:
+    def _reusable(self, name: str, kwargs: dict[str, Any], module_class: type | None,
+                  placement: str) -> LoadedModule | None:
         """A module the agent already built, at the same placement, that can do another task too (same arguments,
         or none given, and the same class: a plugin folder edited since is built anew)."""
         for loaded in self._loaded.values():
@@ -434,12 +447,12 @@ class Agent:
                 return loaded
         return None
 
-    def _load(self, spec: ModuleSpec, module_class: type, kwargs: dict[str, Any], placement: str) -> LoadedModule:
+    def _load(self, spec: ModuleSpec, module_class: type | None, kwargs: dict[str, Any],
+              placement: str) -> LoadedModule:
         factory = ModuleFactory(spec, module_class, dict(kwargs))
 
         def make() -> Any:
-            return build(spec, module_class, kwargs) if placement == LOCAL else place(
-                self.plugin_manager, placement, factory, self)
+            return factory() if placement == LOCAL else place(self.plugin_manager, placement, factory, self)
 
         pending = LoadedModule(spec.name, None, kwargs, spec.shareable, placement)
         instance = shared_modules.acquire(pending.shared_key, kwargs, make) if spec.shareable else make()

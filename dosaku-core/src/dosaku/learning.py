@@ -147,3 +147,16 @@ def exposed_actions(task_class: type, module_class: type) -> list[str]:
     """The actions a learned task exposes: the required ones, then the optional ones the module implements."""
     optional = [name for name in optional_actions(task_class) if implements(module_class, name)]
     return required_actions(task_class) + optional
+
+
+def placed_actions(task: str, task_class: type, spec: ModuleSpec, stand_in: Any) -> list[str]:
+    """The actions of a module placed elsewhere, read off its stand-in (its class was not imported here):
+    :class:`ModuleDoesNotImplementTask` when it lacks a required one."""
+    def offers(name: str) -> bool:
+        action = getattr(stand_in, name, None)
+        return callable(action) and not getattr(action, "__optional_action__", False)
+
+    missing = [name for name in required_actions(task_class) if not offers(name)]
+    if missing:
+        raise ModuleDoesNotImplementTask(spec.name, task, missing)
+    return required_actions(task_class) + [name for name in optional_actions(task_class) if offers(name)]

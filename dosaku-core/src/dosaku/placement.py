@@ -36,6 +36,10 @@ def build(spec: ModuleSpec, module_class: type, kwargs: dict[str, Any]) -> Any:
 class ModuleFactory:
     """Builds a module: what a placement plugin receives as ``factory`` (picklable, so it can travel).
 
+    For a module placed elsewhere the agent does not import its class (``module_class`` is None): it is imported
+    where the factory is called, which refuses a service or executor class whose spec says otherwise (the agent
+    checked its permissions against the spec).
+
     Example::
 
         factory = ModuleFactory(spec, GFPGAN, {'upscale': 2})
@@ -43,11 +47,22 @@ class ModuleFactory:
     """
 
     spec: ModuleSpec
-    module_class: type
+    module_class: type | None
     kwargs: dict[str, Any]
 
+    def load_class(self) -> type:
+        """The module's class (imported here when the agent did not import it)."""
+        if self.module_class is not None:
+            return self.module_class
+        module_class = self.spec.load()
+        kind = getattr(module_class, "kind", "module")
+        if kind not in ("module", self.spec.kind):
+            raise ModuleLoadError(f"The module {self.spec.name!r} is a {kind} but its spec says {self.spec.kind!r}: "
+                                  f"it is not built (the agent's permissions were checked against the spec).")
+        return module_class
+
     def __call__(self) -> Any:
-        return build(self.spec, self.module_class, self.kwargs)
+        return build(self.spec, self.load_class(), self.kwargs)
 
 
 def placement_of(config: Any, spec: ModuleSpec, placement: str | None) -> str:

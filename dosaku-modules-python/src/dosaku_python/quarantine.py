@@ -22,6 +22,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import selectors
 import threading
 import time
@@ -47,7 +48,7 @@ WORKER = '''
 import importlib, json, os, sys, traceback
 {wire}
 sys.path[:0] = {paths!r}
-_actions = {actions!r}
+_base = set({base!r})
 _channel = __dosaku_worker__["responses"]
 
 def _answer(answer):
@@ -62,11 +63,16 @@ try:
     _class = importlib.import_module(_module_name)
     for _part in _attribute.split("."):
         _class = getattr(_class, _part)
+    if getattr(_class, "kind", "module") not in ("module", {kind!r}):
+        raise TypeError(f"the class is a {{getattr(_class, 'kind', 'module')}} but its spec says {kind!r}; it is "
+                        f"not built (the agent's permissions were checked against the spec)")
     _instance = _class(**decode(json.loads({kwargs!r})))
+    _actions = sorted(name for name in dir(_class) if not name.startswith("_") and name not in _base
+                      and callable(getattr(_class, name, None)))
 except BaseException as error:
     _answer(_failure(error))
     raise SystemExit(0)
-_answer({{"ready": True}})
+_answer({{"ready": True, "actions": _actions}})
 for _line in os.fdopen(__dosaku_worker__["requests"], "rb"):
     _request = json.loads(_line)
     try:
@@ -79,26 +85,30 @@ for _line in os.fdopen(__dosaku_worker__["requests"], "rb"):
 '''
 
 
-def public_actions(module_class: type) -> list[str]:
-    """The methods a stand-in forwards: the module's public callables that the Module base does not define."""
-    base = set(dir(Module))
-    return sorted(name for name in dir(module_class) if not name.startswith("_") and name not in base
-                  and callable(getattr(module_class, name, None)))
+#: What a stand-in never forwards: the Module base's own names.
+BASE_NAMES = tuple(sorted(dir(Module)))
+ACTION = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
 
 
-def source_directory(module_class: type) -> str:
-    """The sys.path directory the module's top-level package is imported from."""
-    top = module_class.__module__.split(".")[0]
+def target_of(spec: Any, factory: Any) -> str:
+    """``'package.module:Class'`` of the module: the spec's target (a class given as target, as in-process plugins
+    do, names itself; it was imported by whoever passed it)."""
+    target = getattr(spec, "target", None)
+    if isinstance(target, str):
+        return target
+    module_class = factory.load_class()
+    return f"{module_class.__module__}:{module_class.__qualname__}"
+
+
+def source_directory(target: str) -> str:
+    """The sys.path directory the target's top-level package is imported from, found without importing it
+    (finding a top-level package runs none of its code)."""
+    top = target.partition(":")[0].split(".")[0]
     spec = importlib.util.find_spec(top)
     if spec is None or not spec.origin or spec.origin in ("built-in", "frozen"):
-        raise SandboxError(f"Cannot find where {module_class.__module__} lives, to show it in the sandbox.")
+        raise SandboxError(f"Cannot find where {top} lives, to show it in the sandbox.")
     origin = Path(spec.origin)
     return str(origin.parent.parent if origin.name == "__init__.py" else origin.parent)
-
-
-def target_of(spec: Any, module_class: type) -> str:
-    target = getattr(spec, "target", None)
-    return target if isinstance(target, str) else f"{module_class.__module__}:{module_class.__qualname__}"
 
 
 class Worker:
@@ -135,6 +145,13 @@ class Worker:
             error = ready.get("error") or {}
             raise QuarantineError(f"Building {name} in its sandbox failed: {error.get('type')}: "
                                   f"{error.get('message')}\n{error.get('traceback', '')}")
+        actions = ready.get("actions")
+        if not (isinstance(actions, list) and len(actions) <= 1000
+                and all(isinstance(a, str) and ACTION.match(a) for a in actions)):
+            self.close()
+            raise QuarantineError(f"The sandbox of {name} reported malformed actions; it was stopped.")
+        #: The module's actions, as the worker found them on its class.
+        self.actions: list[str] = actions
 
     def stderr(self) -> str:
         return self.output[-OUTPUT_TAIL:].decode("utf-8", "replace")
@@ -178,8 +195,9 @@ class Worker:
                 answer = json.loads(raw.decode("utf-8"))
             except (RecursionError, ValueError, UnicodeDecodeError) as error:
                 answer, problem = None, f"not JSON ({str(error)[:100]})"
-            if problem is None and (not isinstance(answer, dict) or set(answer) - {"value", "error", "ready"}):
-                problem = "not an object with the fields value, error or ready"
+            if problem is None and (not isinstance(answer, dict)
+                                    or set(answer) - {"value", "error", "ready", "actions"}):
+                problem = "not an object with the fields value, error, ready or actions"
             elif problem is None and depth(answer) > 70:
                 problem = "nested too deeply"
         if problem:
@@ -267,19 +285,19 @@ class Quarantined:
     @classmethod
     def start(cls, spec: Any, factory: Any, agent: Any) -> Quarantined:
         """Start the worker for the module ``factory`` would build (its class and arguments), in a sandbox showing
-        the module's source folder read-only."""
-        module_class, kwargs = factory.module_class, dict(factory.kwargs)
-        actions = public_actions(module_class)
+        the module's source folder read-only. The module's code is imported only in the worker, which reports the
+        actions it forwards."""
         try:
-            encoded = json.dumps(wire.encode(kwargs))
+            encoded = json.dumps(wire.encode(dict(factory.kwargs)))
         except TypeError as error:
             raise QuarantineError(f"{spec.name} cannot be placed in a sandbox with these arguments: {error}") from None
-        directory = source_directory(module_class)
-        program = WORKER.format(wire=Path(wire.__file__).read_text(), paths=[directory], actions=actions,
-                                target=target_of(spec, module_class), kwargs=encoded)
+        target = target_of(spec, factory)
+        directory = source_directory(target)
+        program = WORKER.format(wire=Path(wire.__file__).read_text(), paths=[directory], base=list(BASE_NAMES),
+                                target=target, kind=spec.kind, kwargs=encoded)
         worker = Worker(spec.name, program, Sandbox(directories=(directory,)), WORKER_LIMITS)
         log.info("%s runs in a sandboxed worker (%s)", spec.name, worker.isolation.get("level"))
-        return cls(spec.name, actions, worker)
+        return cls(spec.name, worker.actions, worker)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name not in self.__dict__.get("actions", ()):

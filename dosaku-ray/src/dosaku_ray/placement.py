@@ -23,7 +23,7 @@ def place(spec: Any, factory: Any, config: Any) -> RemoteModule:
     """Deploy ``spec``'s module on the cluster and return the stand-in the agent calls."""
     connect(config)
     ensure_serve()
-    module_class = getattr(factory, "module_class", None) or spec.load()
+    module_class = factory.load_class()  # Ray imports it here to shape the proxy: Ray runs trusted modules
     redeploy = functools.partial(_deploy, spec, factory, config)
     return proxy_class(module_class)(redeploy(), redeploy, seconds(config, "CALL_TIMEOUT_S", DEFAULT_CALL_TIMEOUT_S))
 

@@ -89,13 +89,16 @@ def dosaku_placement(placement: str, spec: Any, factory: Callable[[], Any], agen
     Called when a task is learned with ``placement`` other than ``'local'`` (argument or config
     ``[PLACEMENT] <ModuleName> = <placement>``). Return an object standing in for the module (its actions are
     called as the module's would be), or None if this plugin does not handle ``placement``. ``factory()``
-    builds the module where it is called: a :class:`dosaku.placement.ModuleFactory` (``.spec``, ``.module_class``,
-    ``.kwargs``), picklable, so it can be sent to another process or machine.
+    builds the module where it is called: a :class:`dosaku.placement.ModuleFactory` (``.spec``, ``.kwargs``,
+    ``.load_class()``), picklable, so it can be sent to another process or machine.
 
-    The agent has already checked its permissions (a service still needs ``enable_services``) and the module's
-    actions, both on the module class, before it calls this hook. Afterwards it treats the stand-in as the module:
-    it reads its actions, sets ``stand_in.meter`` when the module is a service (the stand-in must meter the real
-    calls with it), and calls ``stand_in.unload()`` when no agent uses it any more. A module whose spec is
+    The agent does not import a placed module's class in its own process (``factory.module_class`` is None; a
+    plugin that needs the class, e.g. to shape its stand-in, calls ``factory.load_class()`` where it sees fit). It
+    has checked its permissions against the spec (a service still needs ``enable_services``) before it calls this
+    hook, and the factory refuses a class of another kind than its spec. Afterwards it treats the stand-in as the
+    module: it reads its actions off the stand-in (a required action it lacks fails the learn and unloads it),
+    sets ``stand_in.meter`` when the module is a service (the stand-in must meter the real calls with it), and calls
+    ``stand_in.unload()`` when no agent uses it any more. A module whose spec is
     ``shareable`` is placed once per process and arguments and shared by the agents, as local ones are.
 
     Example (a plugin)::
