@@ -24,7 +24,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -181,17 +181,7 @@ class LogStore:
                     os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
                 connection = sqlite3.connect(str(self.path), timeout=30, isolation_level=None,
                                              check_same_thread=False)
-                connection.execute("PRAGMA journal_mode=WAL")
-                connection.execute("PRAGMA synchronous=NORMAL")
-                connection.execute("PRAGMA foreign_keys=ON")
-                connection.execute("PRAGMA secure_delete=ON")  # a deleted conversation leaves no text behind
-                if connection.execute("PRAGMA user_version").fetchone()[0] < VERSION:
-                    try:  # one transaction, so two processes making the file at once cannot clash
-                        connection.executescript(f"BEGIN IMMEDIATE;{SCHEMA};PRAGMA user_version={VERSION};COMMIT;")
-                    except BaseException:
-                        if connection.in_transaction:
-                            connection.execute("ROLLBACK")
-                        raise
+                _while_locked(lambda: _prepare(connection, SCHEMA, VERSION))
             except (sqlite3.Error, OSError) as error:
                 if connection is not None:
                     connection.close()
@@ -531,3 +521,39 @@ class LogStore:
 
     def __repr__(self) -> str:
         return f"LogStore(path={str(self.path)!r}, user={self.user!r})"
+
+
+#: How long opening the log waits while another process holds the lock it needs (beyond SQLite's busy handler).
+OPEN_TIMEOUT_S = 30.0
+
+
+def _prepare(connection: sqlite3.Connection, schema: str, version: int) -> None:
+    """WAL, the pragmas, and the schema (in one transaction, so two processes making the file at once cannot
+    clash)."""
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute("PRAGMA foreign_keys=ON")
+    connection.execute("PRAGMA secure_delete=ON")  # a deleted conversation leaves no text behind
+    if connection.execute("PRAGMA user_version").fetchone()[0] < version:
+        try:
+            connection.executescript(f"BEGIN IMMEDIATE;{schema};PRAGMA user_version={version};COMMIT;")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+
+
+def _while_locked(step: Callable[[], None]) -> None:
+    """Run ``step``, again while SQLite answers "database is locked" without waiting (switching a new file to WAL
+    while another process makes it does), for at most :data:`OPEN_TIMEOUT_S`."""
+    import sqlite3
+
+    deadline = time.monotonic() + OPEN_TIMEOUT_S
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
