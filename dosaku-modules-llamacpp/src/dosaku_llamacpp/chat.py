@@ -14,6 +14,7 @@ from dosaku.errors import DosakuError
 from dosaku.module import Module
 from dosaku.tasks.chat import Chat
 
+from dosaku_llamacpp.compat import load_llama
 from dosaku_llamacpp.errors import ContextOverflow, ModelLoadFailed
 from dosaku_llamacpp.models import resolve_model_path
 
@@ -96,14 +97,12 @@ class LlamaCppChat(Module, Chat):
         """Load the model now (otherwise the first message does)."""
         if self._llama is not None:
             return
-        from llama_cpp import Llama
-
         log.info("Loading %s with llama.cpp (%d thread(s), n_ctx=%d)", self.model_path, self.n_threads, self.n_ctx)
         kwargs: dict[str, Any] = {"n_ctx": self.n_ctx, "n_threads": self.n_threads, "n_threads_batch": self.n_threads}
         if self.seed is not None:
             kwargs["seed"] = self.seed
         try:
-            self._llama = Llama(model_path=str(self.model_path), verbose=self.verbose, **kwargs)
+            self._llama = load_llama(model_path=str(self.model_path), verbose=self.verbose, **kwargs)
         except (ValueError, RuntimeError, OSError) as error:
             raise ModelLoadFailed(str(self.model_path), str(error)) from error
 
