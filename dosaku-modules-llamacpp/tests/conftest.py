@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # tool_samples.py (tests run with --import-mode=importlib)
 
 pytest_plugins = ["dosaku.testing.fixtures"]
 

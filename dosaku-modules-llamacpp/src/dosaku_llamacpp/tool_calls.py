@@ -271,8 +271,8 @@ class ToolFormat:
         chosen = [tools[choice]] if choice in tools else list(tools.values())
         shapes = []
         for tool in chosen:
-            arguments = {"type": "object"} if loose else bounded(_object_schema(tool.parameters), string_limit,
-                                                                  array_limit)
+            arguments = {"type": "object"} if loose else _convertible(
+                bounded(_object_schema(tool.parameters), string_limit, array_limit))
             shapes.append({"type": "object", "properties": {name_key: {"const": tool.name}, arguments_key: arguments},
                            "required": [name_key, arguments_key]})
         return {"oneOf": shapes} if len(shapes) > 1 else shapes[0]
@@ -319,6 +319,30 @@ def tool_listing(tools: dict[str, Tool]) -> str:
     """The tools for a prompt, one line each: ``- name(argument: type, optional?: type) - description``. (Each
     line keeps its whole description: SmolLM2 picks tools worse when a task's summary is said only once.)"""
     return "\n".join(f"- {tool.signature()}" for tool in tools.values())
+
+
+def _without(schema: Any, keys: frozenset[str]) -> Any:
+    if isinstance(schema, list):
+        return [_without(item, keys) for item in schema]
+    if isinstance(schema, dict):
+        return {key: _without(value, keys) for key, value in schema.items() if key not in keys}
+    return schema
+
+
+_UNHOLDABLE = frozenset({"pattern", "format"})
+
+
+def _convertible(arguments: dict[str, Any]) -> dict[str, Any]:
+    """``arguments`` if the grammar converter can read it; else without patterns and formats (which it reads only
+    in part: no look-arounds...); else any JSON object. What the grammar cannot hold, the schema check after still
+    catches."""
+    for candidate in (arguments, _without(arguments, _UNHOLDABLE)):
+        try:
+            json_grammar(candidate)
+        except Exception:  # noqa: BLE001 - the converter asserts on what it does not support
+            continue
+        return candidate
+    return {"type": "object"}
 
 
 def _object_schema(parameters: dict[str, Any]) -> dict[str, Any]:
@@ -413,8 +437,8 @@ class JsonToolFormat(ToolFormat):
                          for call in message["tool_calls"]]
                 rendered.append({"role": "assistant", "content": "\n".join(parts)})
             elif role == "assistant" and offering:
-                rendered.append({"role": "assistant",
-                                 "content": json.dumps({self.ANSWER: message.get("content") or ""}, ensure_ascii=False)})
+                answer = json.dumps({self.ANSWER: message.get("content") or ""}, ensure_ascii=False)
+                rendered.append({"role": "assistant", "content": answer})
             else:
                 rendered.append({"role": role, "content": str(message.get("content") or "")})
         flush()

@@ -42,6 +42,8 @@ NOT_ANSWERED = "Not run: the conversation went on without this call's result."
 CALL_RESERVE = 192
 #: Without the grammar nothing bounds a call: it may take this many times max_tokens (at least MIN_CALL_TOKENS).
 UNCONSTRAINED_CALL_FACTOR, MIN_CALL_TOKENS = 4, 256
+#: A tool result is cut to a quarter of the context window (at least this many tokens).
+RESULT_TOKENS_MIN = 64
 #: How many replies ``tool_replies`` keeps.
 KEEP_REPLIES = 256
 
@@ -108,12 +110,22 @@ class ToolCalling:
                 f"reply's tool_calls ({sorted(pending) or 'none pending'})."
             )
         new: list[dict[str, Any]] = [
-            {"role": "tool", "tool_call_id": ident, "content": str(answers.get(ident, NOT_ANSWERED))}
+            {"role": "tool", "tool_call_id": ident,
+             "content": self._fitting_result(str(answers.get(ident, NOT_ANSWERED)))}
             for ident in pending
         ]
         if message is not None:
             new.append({"role": "user", "content": message})
         return new
+
+    def _fitting_result(self, result: str) -> str:
+        """A tool result, cut to a quarter of the context window (a long board or listing would not fit)."""
+        limit = max(RESULT_TOKENS_MIN, self.n_ctx // 4)  # type: ignore[attr-defined]
+        size, cut = self._estimate_tokens(result), result  # type: ignore[attr-defined]
+        while size > limit and cut:
+            cut = cut[: max(0, int(len(cut) * limit / size) - 16)]
+            size = self._estimate_tokens(cut) + 16  # type: ignore[attr-defined]
+        return result if cut == result else f"{cut} … (cut: the result has {len(result)} characters)"
 
     # --- a reply with tools ----------------------------------------------------------------------------------
     def _tool_replies(

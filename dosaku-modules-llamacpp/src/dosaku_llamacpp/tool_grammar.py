@@ -104,7 +104,8 @@ def json_grammar(schema: dict[str, Any], name: str = "root", extra: str = "") ->
     """
     converter = _converter()
     resolved = converter.resolve_refs(copy.deepcopy(schema), "tool")
-    converter.visit(resolved, "" if name == "root" else name)
+    # under a union, the value's rule takes ``name`` whatever its type (the converter names primitives by type)
+    converter.visit(resolved if name == "root" else {"anyOf": [resolved]}, "" if name == "root" else name)
     grammar = converter.format_grammar()
     return f"{grammar}\n{extra}\n" if extra else grammar + "\n"
 
