@@ -44,6 +44,8 @@ CALL_RESERVE = 192
 UNCONSTRAINED_CALL_FACTOR, MIN_CALL_TOKENS = 4, 256
 #: A tool result is cut to a quarter of the context window (at least this many tokens).
 RESULT_TOKENS_MIN = 64
+#: A string argument may have this many characters per token of max_tokens (an answer's limit).
+STRING_CHARS_PER_TOKEN = 4
 #: How many replies ``tool_replies`` keeps.
 KEEP_REPLIES = 256
 
@@ -156,7 +158,7 @@ class ToolCalling:
             max_tokens = int(options.get("max_tokens") or 0) or self.n_ctx  # type: ignore[attr-defined]
             messages, prompt_tokens = self._tool_prompt(new, tools, choice, form, max_tokens)
             budget = max(1, self.n_ctx - prompt_tokens)  # type: ignore[attr-defined]
-            grammar = self._grammar(form, tools, choice, budget) if self.tool_grammar else None
+            grammar = self._grammar(form, tools, choice, budget, max_tokens) if self.tool_grammar else None
             call_tokens = budget if grammar is not None else max(
                 MIN_CALL_TOKENS, UNCONSTRAINED_CALL_FACTOR * max_tokens)
             stream = self._open_tool_stream(form, messages, tools, grammar, {**options, "max_tokens": call_tokens})
@@ -212,14 +214,19 @@ class ToolCalling:
         size = sum(self._estimate_tokens(turn) for turn in messages) + PROMPT_OVERHEAD  # type: ignore[attr-defined]
         return messages, size + (extra if form.template_renders_tools else 0)
 
-    def _grammar(self, form: ToolFormat, tools: dict[str, Tool], choice: str | None, budget: int) -> Any:
+    def _grammar(self, form: ToolFormat, tools: dict[str, Tool], choice: str | None, budget: int,
+                 max_tokens: int = 0) -> Any:
         """The reply's grammar: the tools' own, else a looser one, else None (each checked on the model first)."""
         from llama_cpp import LlamaGrammar
 
         strings = max((count_strings(tool.parameters) for tool in (
             [tools[choice]] if choice in tools else tools.values())), default=1)
-        # every string of a call fits what is left of the context (a token is at least one character)
-        string_limit = max(16, min(STRING_LIMIT, (budget - 64) // strings))
+        # every string of a call fits what is left of the context (a token is at least one character), and is at
+        # most about as long as an answer may be (STRING_CHARS_PER_TOKEN characters a token)
+        string_limit = min(STRING_LIMIT, (budget - 64) // strings)
+        if max_tokens:
+            string_limit = min(string_limit, STRING_CHARS_PER_TOKEN * max_tokens)
+        string_limit = max(16, string_limit)
         for loose in (False, True):
             try:
                 text = form.grammar(tools, choice, string_limit=string_limit, loose=loose)
