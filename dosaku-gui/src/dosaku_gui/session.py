@@ -32,6 +32,14 @@ def _accepts(function: Any, name: str) -> bool:
     return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
+def _takes(function: Any, name: str) -> bool:
+    """Whether ``function`` takes the keyword ``name`` by name."""
+    try:
+        return name in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def chat_modules(agent: Agent) -> list[str]:
     """The Chat modules ``agent`` may use, best first (services only when it enables them)."""
     return [name for name in agent.learnable_modules("Chat") if agent.permits(agent.registry.module(name).kind)]
@@ -46,9 +54,44 @@ def default_chat_module(agent: Agent, requested: str | None = None) -> str:
     return (local or permitted or ["EchoBot"])[0]
 
 
+def _calls_tools(module_class: Any) -> bool:
+    """Whether a Chat module can call tools: its ``message`` takes ``tools`` and ``tool_results`` by name."""
+    try:
+        parameters = inspect.signature(module_class.message).parameters
+    except (AttributeError, TypeError, ValueError):
+        return False
+    return all(name in parameters and parameters[name].kind is not inspect.Parameter.VAR_KEYWORD
+               for name in ("tools", "tool_results"))
+
+
+def tool_chat_modules(agent: Agent) -> list[str]:
+    """The Chat modules ``agent`` may use that can call tools, best first (a module that fails to import is left
+    out)."""
+    found = []
+    for name in chat_modules(agent):
+        try:
+            module_class = agent.registry.module(name).load()
+        except Exception:  # noqa: BLE001 - not usable here; its own error shows when it is chosen for Chat
+            log.debug("Chat module %s could not be imported", name, exc_info=True)
+            continue
+        if _calls_tools(module_class):
+            found.append(name)
+    return found
+
+
+def dosaku_chat_module(agent: Agent) -> str | None:
+    """The Chat module the "Dosaku (tools)" choice plans with: the best tool-capable service when services are
+    enabled (a hosted model plans far better), else the best tool-capable local module (LlamaCppChat: offline),
+    else None."""
+    usable = tool_chat_modules(agent)
+    services = [name for name in usable if agent.registry.module(name).kind == "service"]
+    return (services or usable or [None])[0]
+
+
 def dosaku_available(agent: Agent) -> bool:
-    """Whether the "Dosaku (tools)" choice can be offered: services are enabled and OpenAIChat is installed."""
-    return agent.enable_services and "OpenAIChat" in agent.registry.modules
+    """Whether the "Dosaku (tools)" choice can be offered: a Chat module that can call tools is usable (a local one
+    such as LlamaCppChat, offline, or a service when services are enabled)."""
+    return dosaku_chat_module(agent) is not None
 
 
 class AgentSession:
@@ -126,15 +169,34 @@ class AgentSession:
     @property
     def dosaku(self) -> Any:
         """This session's :class:`~dosaku.agents.Dosaku` (made on first use, with the session agent's plugins and
-        config; it learns tasks on demand). Raises ServicePermissionRequired when services are not enabled."""
+        config, planning with :func:`dosaku_chat_module`; it learns tasks on demand). With no tool-capable Chat
+        module usable, Dosaku's own error says what is needed (ServicePermissionRequired without services)."""
         if self._dosaku is None:
             from dosaku.agents import Dosaku
 
+            chat_module = dosaku_chat_module(self.agent)
             self._dosaku = Dosaku(
                 enable_services=self.agent.enable_services, stream_chat=False, system_prompt=self.options.system_prompt,
                 config=self.agent.config, plugin_manager=self.agent.plugin_manager,
+                **({"chat_module": chat_module} if chat_module else {}),
             )
+            self._tune_local_planner(chat_module)
         return self._dosaku
+
+    def _tune_local_planner(self, chat_module: str | None) -> None:
+        """A local planner samples as the GUI was started (``--temperature``, ``--max-tokens``); a service keeps its
+        own defaults."""
+        if chat_module is None or self.agent.registry.module(chat_module).kind != "module":
+            return
+        module_class = self.agent.registry.module(chat_module).load()
+        wanted = {"temperature": self.options.temperature, "max_tokens": self.options.max_tokens}
+        tuned = {name: value for name, value in wanted.items() if _takes(module_class, name)}
+        if tuned:
+            kept = {"system_prompt": getattr(self._dosaku.Chat.module, "system_prompt", None),
+                    "config": self.agent.config}
+            tuned.update({name: value for name, value in kept.items()
+                          if value is not None and _takes(module_class, name)})
+            self._dosaku.learn("Chat", module=chat_module, **tuned)
 
     def do(self, request: str) -> Iterator[Any]:
         """Have the Dosaku agent do ``request``: yields each step as it finishes, then the answer."""
