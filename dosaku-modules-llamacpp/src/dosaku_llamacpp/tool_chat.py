@@ -140,7 +140,7 @@ class ToolCalling:
         choice = tool_choice_name(tool_choice, offered)
         if not offered or choice == "none":
             turns = [*self._history, *new]
-            if self.tool_format.name == "json" and any(t.get("tool_calls") or t["role"] == "tool" for t in turns):
+            if any(t.get("tool_calls") or t["role"] == "tool" for t in turns) and self.tool_format.name == "json":
                 return self._generate_with_tools(new, {}, None, options)
             return None
         return self._generate_with_tools(new, offered, choice, options)
