@@ -18,15 +18,18 @@ nox.options.default_venv_backend = "venv"
 
 #: Module packs and other distributions, in install order. Each has tests/ and a `test` extra.
 PACKS: list[str] = [
+    "dosaku-modules-gnugo",
     "dosaku-modules-llamacpp",
     "dosaku-modules-openai",
     "dosaku-modules-stability",
     "dosaku-modules-tencent",
     "dosaku-gui",
     "dosaku-ray",
+    "dosaku-mcp",  # after the packs whose tasks it serves
 ]
 #: Distributions under tests/ installed for the entry-point discovery tests.
-TEST_PLUGINS = ["tests/plugins/dosaku-example-plugin", "tests/plugins/dosaku-broken-plugin"]
+TEST_PLUGINS = ["tests/plugins/dosaku-example-plugin", "tests/plugins/dosaku-broken-plugin",
+                "tests/plugins/dosaku-zz-clash-plugin"]
 PYTEST_ARGS = ["-p", "no:cacheprovider"]
 
 

@@ -13,8 +13,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from dosaku.gtp.gnugo import gnugo_command
 from dosaku.testing import isolated_agent
+from dosaku_gnugo import plugin
+from dosaku_gnugo.gnugo import gnugo_command
 
 RESULTS = Path(__file__).parent / "results"
 COMMAND = [*gnugo_command(), "--seed", "1"]
@@ -44,7 +45,7 @@ def direct(moves: int, level: int) -> tuple[float, list[str]]:
 
 
 def through_agent(moves: int, level: int) -> tuple[float, list[str]]:
-    agent = isolated_agent()
+    agent = isolated_agent(plugin)
     agent.learn("PlayGo", command=COMMAND, level=level)
     agent.PlayGo.boardsize(9)
     agent.PlayGo.clear_board()

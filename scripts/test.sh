@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive PIP_DISABLE_PIP_VERSION_CHECK=1
+# llama.cpp built with -march=native on a CPU with Intel AMX (recent Xeons, like this project's CI machines) uses AMX
+# kernels that crash on the first decode of SmolLM2's Q4_1 GGUF: build llama-cpp-python for a portable AVX2 CPU
+# unless CMAKE_ARGS says otherwise (dosaku-modules-llamacpp also loads models around it at run time).
+export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON}"
 SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
 echo "== system packages (gnugo, chromium)"
 $SUDO apt-get update -qq

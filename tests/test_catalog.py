@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from dosaku.catalog import Catalog
 from dosaku.config import Config
-from dosaku.plugins import plugin_manager
-from dosaku.registry import Registry
+from dosaku.plugins import Registry, plugin_manager
 
 REPO = Path(__file__).parents[1]
 PACK_FOLDERS = sorted(REPO.glob("dosaku-modules-*"))
@@ -27,8 +26,13 @@ def registrations(folder: Path) -> Registry:
         plugins = [importlib.import_module(target) for target in project(folder)["entry-points"]["dosaku"].values()]
     finally:
         sys.path.remove(str(folder / "src"))
-    registry = Registry.collect(plugin_manager(*plugins, defaults=False, entry_points=False), Config("/none", {}))
+    core = Registry.collect(plugin_manager(entry_points=False), Config("/none", {}))
+    registry = Registry.collect(plugin_manager(*plugins, entry_points=False), Config("/none", {}))
     assert not registry.failures, registry.failures
+    for name in core.tasks:  # what the pack itself registers
+        del registry.tasks[name]
+    for name in core.modules:
+        del registry.modules[name]
     return registry
 
 

@@ -339,7 +339,8 @@ def test_a_chat_module_without_tools_cannot_do_requests(config):
     with pytest.raises(ChatCannotCallTools) as caught:
         dosk.do("Paint red.")
     assert str(caught.value) == ("The Chat module EchoBot cannot call tools, so Dosaku cannot do requests with it. "
-                                 "Learn Chat with one that can: dosk.learn('Chat', module='OpenAIChat').")
+                                 "Learn Chat with one that can, e.g. dosk.learn('Chat', module='LlamaCppChat') (local) "
+                                 "or module='OpenAIChat' (a service).")
 
 
 def test_the_conversation_continues_after_a_request(config, script, server):

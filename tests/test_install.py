@@ -32,20 +32,6 @@ def wheelhouse(tmp_path_factory):
     return folder
 
 
-@pytest.fixture(scope="module")
-def venv(tmp_path_factory):
-    """A fresh virtual environment that sees this environment's packages (dosaku and its dependencies) through a
-    .pth file but installs into its own site-packages."""
-    folder = tmp_path_factory.mktemp("venv")
-    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True, timeout=300)
-    python = folder / "bin" / "python"
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
-    outer = [path for path in sys.path if path and "site-packages" in path or path.endswith("/src")]
-    Path(site, "dosaku_outer.pth").write_text("\n".join(outer) + "\n")
-    return python
-
-
 def run_in_venv(python, script, tmp_path, **variables):
     env = {key: value for key, value in os.environ.items() if not key.startswith("DOSAKU_")}
     env.update(PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1", DOSAKU_CONFIG=str(tmp_path / "c.ini"),

@@ -47,11 +47,47 @@ def test_modules_unknown_task(run):
     assert "Unknown task 'Chta'. Did you mean: Chat?" in result.stderr
 
 
-def test_plugins_lists_failures(run):
-    out = run("plugins").stdout
+BROKEN = "dosaku-broken-plugin,dosaku-zz-clash-plugin"  # the test plugins that fail on purpose
+
+
+def test_plugins_lists_failures_and_exits_non_zero(run):
+    result = run("plugins", check=False)
+    assert result.returncode == 1, "the broken test plugins (tests/plugins) must be installed"
+    out = result.stdout
     assert "ok     dosaku.default_plugins.core" in out
-    if "broken_import" in out:  # the broken test plugin is installed
-        assert "ERROR  broken_import" in out and "[import] ImportError" in out
+    assert "ERROR  broken_import" in out and "[import] ImportError" in out
+    assert "ERROR  broken_hook                      dosaku-broken-plugin 0.0.1\n" in out  # its hook raised: not ok
+    assert "[clash]" in out and "same   example_again" in out
+
+
+def test_plugins_exits_zero_when_nothing_failed(run, monkeypatch):
+    monkeypatch.setenv("DOSAKU_BLOCK_PLUGINS", BROKEN)
+    out = run("plugins").stdout
+    assert "ERROR" not in out and "ok     example" in out
+
+
+def test_plugins_check_finds_what_only_learning_would_show(run):
+    result = run("plugins", "--check", check=False)
+    assert result.returncode == 1
+    assert ("PROBLEM missing_target: module GhostChat: its target 'dosaku_broken.no_such_module:GhostChat' does not "
+            "import: ModuleNotFoundError") in result.stdout
+
+
+def test_plugins_check_passes_every_installed_pack(run, monkeypatch):
+    monkeypatch.setenv("DOSAKU_BLOCK_PLUGINS", BROKEN)
+    result = run("plugins", "--check", check=False)
+    assert result.returncode == 0, result.stdout
+    assert "no problem(s)" in result.stdout and "PROBLEM" not in result.stdout
+
+
+def test_keys_list_names_what_the_services_need_never_the_keys(run, monkeypatch):
+    if "OpenAIChat" not in run("modules").stdout:
+        pytest.skip("dosaku-modules-openai is not installed")
+    assert "OPENAI       not set" in run("keys", "list").stdout
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    out = run("keys", "list").stdout
+    assert "OPENAI       set" in out and "$OPENAI_API_KEY" in out and "OpenAIChat" in out and KEY not in out
+    assert "[key OPENAI: set]" in run("modules", "Chat").stdout
 
 
 def test_doc(run):

@@ -37,10 +37,14 @@ def test_environment_overrides_the_file(tmp_path):
     path = tmp_path / "config.ini"
     Config(path, environ={}).set("API_KEYS", "OPENAI", "from-file")
     Config(path, environ={}).set("OPENAI", "BASE_URL", "http://file")
-    environ = {"OPENAI_API_KEY": "from-env", "OPENAI_BASE_URL": "http://env", "DOSAKU_LLAMACPP__MODEL_PATH": "/m.gguf"}
+    environ = {"OPENAI_API_KEY": "from-env", "DOSAKU_OPENAI__BASE_URL": "http://env",
+               "DOSAKU_LLAMACPP__MODEL_PATH": "/m.gguf", "OPENAI_BASE_URL": "http://pack-reads-this"}
     config = Config(path, environ=environ)
-    assert config["API_KEYS"]["OPENAI"] == "from-env"
-    assert config["OPENAI"]["BASE_URL"] == "http://env"
+    assert config["API_KEYS"]["OPENAI"] == "from-env"  # any [API_KEYS] NAME from NAME_API_KEY
+    assert config["OPENAI"]["BASE_URL"] == "http://env"  # a pack's own variables are the pack's business
+    assert config.environ["OPENAI_BASE_URL"] == "http://pack-reads-this"
+    assert config.api_key("HF", env_var="HF_TOKEN") is None
+    assert Config(path, environ={"HF_TOKEN": "hf-x"}).api_key("HF", env_var="HF_TOKEN") == "hf-x"
     assert config["LLAMACPP"]["MODEL_PATH"] == "/m.gguf"
     assert Config(path, environ={"CLIPDROP_API_KEY": "c"}).require_key("CLIPDROP") == "c"
     assert Config(path, environ={})["API_KEYS"]["OPENAI"] == "from-file"

@@ -1,5 +1,5 @@
 """Plugin folders in the user's plugin directories: discovered without installing, contained when broken, seen by
-refresh (and by the agent on its own), and invalidating the registry cache."""
+refresh (and by the agent on its own), and always current in a new process."""
 from __future__ import annotations
 
 import itertools
@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 from dosaku import Agent
 from dosaku.config import Config
-from dosaku.directory_plugins import plugin_directories
 from dosaku.errors import TaskNotFound
-from dosaku.registry_cache import is_current
+from dosaku.plugins.folders import plugin_directories
 
 _ids = itertools.count()
 
@@ -212,38 +211,23 @@ def test_in_process_plugin_managers_load_only_the_folders_they_are_given(plugins
     assert other in agent.learnable_tasks
 
 
-def test_the_registry_cache_notices_new_and_edited_folders(plugins_dir):
-    config_file = Config().path
-    assert Agent().learnable_tasks  # writes the cache
-    assert is_current(config_file)
+def test_a_new_agent_sees_new_and_edited_folders(plugins_dir):
+    assert Agent().learnable_tasks
     folder, task = write_plugin(plugins_dir)
-    assert not is_current(config_file)
-    agent = Agent()
-    assert task in agent.learnable_tasks
-    cached = Agent()
-    assert task in cached.learnable_tasks and cached._plugin_manager is None  # served from the cache
+    assert task in Agent().learnable_tasks
     plugin = next(folder.glob("src/*/plugin.py"))
     plugin.write_text(plugin.read_text().replace(f'TaskSpec("{task}"', f'TaskSpec("{task}Renamed"'))
-    os.utime(plugin, ns=(1, 1))  # whatever the clock's resolution, the file changed
-    assert not is_current(config_file)
     edited = Agent()
-    assert f"{task}Renamed" in edited.learnable_tasks and edited._plugin_manager is not None  # the cache was stale
-    assert is_current(config_file)
-    pyproject = folder / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('version = "0.1.0"', 'version = "0.2.0"'))
-    assert not is_current(config_file)
-    assert Agent().learnable_tasks
-    assert is_current(config_file)
+    assert f"{task}Renamed" in edited.learnable_tasks and task not in edited.learnable_tasks
 
 
-def test_a_cached_registry_can_learn_a_folder_task_in_a_fresh_process(plugins_dir):
-    _, task = write_plugin(plugins_dir)
+def test_a_folder_task_is_learned_in_a_fresh_process_and_an_edit_to_an_imported_file_is_seen(plugins_dir):
+    folder, task = write_plugin(plugins_dir)
     script = (
-        "import sys\n"
         "from dosaku import Agent\n"
         "agent = Agent()\n"
         f"agent.learn({task!r})\n"
-        "print(agent._plugin_manager is None, agent.%s('cached'))\n" % task
+        "print(agent.%s('fresh'))\n" % task
     )
 
     def fresh_process() -> str:
@@ -252,5 +236,7 @@ def test_a_cached_registry_can_learn_a_folder_task_in_a_fresh_process(plugins_di
         assert done.returncode == 0, done.stderr
         return done.stdout.strip()
 
-    assert fresh_process() == "False CACHED!"  # collected (and cached)
-    assert fresh_process() == "True CACHED!"  # from the cache: no plugin imported, yet the folder's code is found
+    assert fresh_process() == "FRESH!"
+    module = next(folder.glob("src/*/module.py"))
+    module.write_text(module.read_text().replace('"!"', '"?"'))
+    assert fresh_process() == "FRESH?"

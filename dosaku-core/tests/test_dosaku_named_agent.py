@@ -6,11 +6,11 @@ import json
 from typing import Any
 
 import pytest
-from dosaku import Module
+from dosaku import Module, Service
 from dosaku.agents import Answer, Dosaku, Step
 from dosaku.agents.tools import docstring_args, json_schema
 from dosaku.config import Config
-from dosaku.errors import ModuleNotFound, ServicePermissionRequired
+from dosaku.errors import ChatCannotCallTools, ModuleNotFound, ServicePermissionRequired
 from dosaku.spec import ModuleSpec
 from dosaku.tasks import Chat, TextToImage
 from dosaku.testing import in_process_plugin, make_plugin_manager
@@ -62,15 +62,55 @@ def test_importing_dosaku_agents_is_cheap(tmp_path):
     assert run_isolated(code, tmp_path) == []
 
 
-def test_readme_error_without_services_even_before_the_openai_pack_is_installed():
+class PaidToolChat(ScriptedChat, Service):
+    """A service that can call tools (as OpenAIChat is)."""
+
+
+def agent_with(*specs: ModuleSpec, **kwargs: Any) -> Dosaku:
+    return Dosaku(config=CONFIG, plugin_manager=make_plugin_manager(in_process_plugin("chats", modules=specs)),
+                  **kwargs)
+
+
+def test_readme_error_for_a_named_service_even_before_its_pack_is_installed():
     with pytest.raises(ServicePermissionRequired) as caught:
-        Dosaku(config=CONFIG, plugin_manager=make_plugin_manager())
+        Dosaku(chat_module="OpenAIChat", config=CONFIG, plugin_manager=make_plugin_manager())
     assert str(caught.value) == README_ERROR
+
+
+def test_readme_error_when_only_a_service_can_call_tools():
+    paid = ModuleSpec("PaidToolChat", ("Chat",), target=PaidToolChat, kind="service", priority=10)
+    with pytest.raises(ServicePermissionRequired) as caught:
+        agent_with(paid)
+    assert str(caught.value) == README_ERROR
+    assert agent_with(paid, enable_services=True).learned["Chat"].module_name == "PaidToolChat"
+
+
+def test_the_best_permitted_tool_calling_module_is_chosen_a_local_one_first():
+    local = ModuleSpec("ScriptedChat", ("Chat",), target=ScriptedChat, priority=1)
+    paid = ModuleSpec("PaidToolChat", ("Chat",), target=PaidToolChat, kind="service", priority=10)
+    assert agent_with(local, paid).learned["Chat"].module_name == "ScriptedChat"  # services off: the local one
+    assert agent_with(local, paid, enable_services=True).learned["Chat"].module_name == "ScriptedChat"
+    ghost = ModuleSpec("GhostChat", ("Chat",), target="dosaku_nowhere.chat:GhostChat", priority=50)
+    assert agent_with(local, ghost).learned["Chat"].module_name == "ScriptedChat"  # a broken one is passed over
+
+
+def test_no_tool_calling_module_says_what_to_install():
+    with pytest.raises(ChatCannotCallTools, match="pip install dosaku-modules-llamacpp"):
+        Dosaku(config=CONFIG, plugin_manager=make_plugin_manager())  # EchoBot alone cannot call tools
+
+
+def test_the_configured_chat_module_is_used(tmp_path):
+    config = Config(tmp_path / "c.ini", {})
+    config.set("DOSAKU", "CHAT_MODULE", "ScriptedChat")
+    paid = ModuleSpec("PaidToolChat", ("Chat",), target=PaidToolChat, kind="service", priority=10)
+    plugin = in_process_plugin("chats", modules=[paid, ModuleSpec("ScriptedChat", ("Chat",), target=ScriptedChat)])
+    dosk = Dosaku(enable_services=True, config=config, plugin_manager=make_plugin_manager(plugin))
+    assert dosk.learned["Chat"].module_name == "ScriptedChat"
 
 
 def test_services_enabled_without_the_openai_pack_says_what_is_missing():
     with pytest.raises(ModuleNotFound, match="OpenAIChat"):
-        Dosaku(enable_services=True, config=CONFIG, plugin_manager=make_plugin_manager())
+        Dosaku(enable_services=True, chat_module="OpenAIChat", config=CONFIG, plugin_manager=make_plugin_manager())
 
 
 def test_max_steps_must_be_positive():

@@ -1,4 +1,5 @@
-"""Core metering: prices, the spend ledger, meters and reservations (no service library needed)."""
+"""The services gate: prices (registered by plugins, overridden by config), the spend ledger, meters and
+reservations (no service library needed)."""
 from __future__ import annotations
 
 import math
@@ -8,10 +9,8 @@ from pathlib import Path
 import pytest
 from dosaku.config import Config
 from dosaku.errors import ConfigError, PriceUnknown, SpendLimitExceeded
-from dosaku.metering import Meter, Spending, estimate_prompt_tokens
 from dosaku.module import Service
-from dosaku.pricing import Price, PriceTable
-from dosaku.spend import SpendLedger
+from dosaku.services import Meter, Price, PriceTable, Spending, SpendLedger, estimate_prompt_tokens
 from dosaku.testing.fixtures import dosaku_config, dosaku_home  # noqa: F401 - fixtures
 
 
@@ -24,9 +23,12 @@ def test_price_parse_and_cost() -> None:
         Price.parse("cheap")
 
 
+PACK_PRICES = {"gpt-4o-mini": Price(input=0.15, output=0.60), "gpt-4o": Price(input=2.5, output=10)}
+
+
 def test_price_lookup_exact_then_longest_prefix_config_first() -> None:
-    table = PriceTable({"gpt-4o": "input=9, output=9"})
-    assert table.get("gpt-4o-mini-2024-07-18") == Price(input=0.15, output=0.60)  # built-in, longer prefix
+    table = PriceTable({"gpt-4o": "input=9, output=9"}, defaults=PACK_PRICES)
+    assert table.get("gpt-4o-mini-2024-07-18") == Price(input=0.15, output=0.60)  # the pack's, longer prefix
     assert table.get("GPT-4O") == Price(input=9, output=9)  # config wins, case-insensitive
     assert table.get("gpt-4o-2024-08-06") == Price(input=9, output=9)
     assert table.get("mystery") is None
@@ -136,3 +138,26 @@ def test_agent_gives_services_a_meter_and_modules_none(dosaku_home: Path) -> Non
         agent.Chat("again")
     agent.learn("Chat", module="EchoBot")
     assert not hasattr(agent.Chat.module, "meter")
+
+
+def test_prices_come_from_the_plugins_and_config_overrides_them(dosaku_home: Path) -> None:
+    from dosaku.testing import in_process_plugin, isolated_agent
+
+    plugin = in_process_plugin("priced", prices={"tiny-model": "input=1, output=2", "painter": Price(image=0.5)})
+    agent = isolated_agent(plugin, config=Config())
+    assert agent.spending.prices.get("tiny-model-v2") == Price(input=1, output=2)
+    assert agent.spending.prices.get("painter") == Price(image=0.5)
+    agent.config.set("PRICES", "tiny-model", "input=3, output=4")
+    assert isolated_agent(plugin, config=agent.config).spending.prices.get("tiny-model") == Price(input=3, output=4)
+
+
+def test_a_bad_or_clashing_price_is_recorded_and_the_others_kept() -> None:
+    from dosaku.testing import in_process_plugin, isolated_agent
+
+    first = in_process_plugin("first", prices={"shared": "call=1"})
+    second = in_process_plugin("second", prices={"shared": "call=2", "cheap": "free", "fine": "call=3"})
+    agent = isolated_agent(first, second)
+    errors = {(record.plugin, record.phase): record.error for record in agent.plugin_errors}
+    assert "'shared' is already registered by plugin 'first'" in errors[("second", "clash")]
+    assert "bad price for 'cheap'" in errors[("second", "spec")]
+    assert agent.spending.prices.get("shared") == Price(call=1) and agent.spending.prices.get("fine") == Price(call=3)

@@ -5,7 +5,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))  # gui_helpers.py (tests run with --import-mode=importlib)
 
-pytest_plugins = ["dosaku.testing.fixtures"]
 
 
 import importlib.util  # noqa: E402

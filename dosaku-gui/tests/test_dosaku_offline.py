@@ -12,7 +12,7 @@ from dosaku.tasks.chat import Chat
 from dosaku.testing import in_process_plugin, isolated_agent
 from dosaku.tool_calls import ChatReply, ToolCall
 from dosaku_gui.options import GuiOptions
-from dosaku_gui.session import DOSAKU_CHOICE, AgentSession, dosaku_available, dosaku_chat_module, tool_chat_modules
+from dosaku_gui.session import DOSAKU_CHOICE, AgentSession, dosaku_available
 from gui_helpers import TEST_PLUGIN
 
 
@@ -42,15 +42,12 @@ PLANNER = in_process_plugin("gui-local-planner", modules=[ModuleSpec("LocalPlann
 
 
 def test_echobot_alone_cannot_plan_so_the_choice_is_not_offered():
-    agent = isolated_agent(TEST_PLUGIN)
-    assert tool_chat_modules(agent) == [] and not dosaku_available(agent)
+    assert not dosaku_available(isolated_agent(TEST_PLUGIN))
 
 
 def test_a_local_tool_capable_chat_module_offers_dosaku_without_services():
     agent = isolated_agent(TEST_PLUGIN, PLANNER)
-    assert not agent.enable_services
-    assert tool_chat_modules(agent) == ["LocalPlanner"] and dosaku_chat_module(agent) == "LocalPlanner"
-    assert dosaku_available(agent)
+    assert not agent.enable_services and dosaku_available(agent)
 
 
 def test_the_session_plans_offline_with_the_local_module_sampling_as_the_gui_was_started():

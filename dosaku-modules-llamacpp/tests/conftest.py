@@ -7,8 +7,6 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # tool_samples.py (tests run with --import-mode=importlib)
 
-pytest_plugins = ["dosaku.testing.fixtures"]
-
 
 @pytest.fixture(scope="session")
 def smollm2():

@@ -201,6 +201,7 @@ def dosaku_agent(**kwargs):
 @pytest.mark.skipif(shutil.which("gnugo") is None and not shutil.os.path.exists("/usr/games/gnugo"),
                     reason="GNU Go is not installed (apt-get install gnugo)")
 def test_dosaku_learns_go_and_plays_a_move_offline():
+    pytest.importorskip("dosaku_gnugo", reason="needs dosaku-modules-gnugo (the GnuGo module for PlayGo)")
     dosk = dosaku_agent()
     try:
         learned = dosk.do("Learn the PlayGo task so we can play Go.")

@@ -90,7 +90,7 @@ def test_chat_streaming_and_history_against_llama_cpp(agent: Any) -> None:
 
 
 def test_usage_is_metered_and_max_tokens_bounds_the_reply(agent: Any) -> None:
-    from dosaku.spend import SpendLedger
+    from dosaku.services import SpendLedger
 
     agent.Chat.message("Write a very long story about a dragon.", max_tokens=8)
     [row] = SpendLedger.for_config(agent.config).rows()

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 from dosaku.config import Config
 from dosaku.errors import PriceUnknown, SpendLimitExceeded
-from dosaku.spend import SpendLedger
+from dosaku.services import SpendLedger
 from dosaku_openai.testing import FakeOpenAIServer
 
 PRICE = "input=1000, output=2000"  # USD per million tokens: big enough to make cents of a few words

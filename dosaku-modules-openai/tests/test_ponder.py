@@ -184,7 +184,7 @@ def test_the_agent_notices_the_new_plugin_without_refresh(model):
     assert ponder(agent).success
     agent.learn("TicTacToe")
     assert "O wins" not in agent.TicTacToe(0, 0)
-    assert "TicTacToe" in Agent().learnable_tasks  # and a new agent, through the registry cache
+    assert "TicTacToe" in Agent().learnable_tasks  # and a new agent
 
 
 def test_checks_run_isolated_without_the_agents_secrets(model, monkeypatch):

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from dosaku import Agent
 from dosaku.errors import MissingAPIKey, ServicePermissionRequired, SpendLimitExceeded
-from dosaku.spend import SpendLedger
+from dosaku.services import SpendLedger
 from dosaku.testing import TextToImageContract
 from dosaku_stability.inputs import InvalidImage
 from dosaku_stability.testing import FakeClipdropServer, image_bytes

@@ -4,8 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from dosaku.plugins import plugin_manager
-from dosaku.registry import Registry
+from dosaku.plugins import Registry, plugin_manager
 
 
 def test_entry_point_registers_tasks_and_modules(dosaku_config) -> None:

@@ -9,7 +9,6 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # helpers beside the tests, under --import-mode=importlib
 
-pytest_plugins = ["dosaku.testing.fixtures"]
 
 from tencent_helpers import no_config  # noqa: E402
 

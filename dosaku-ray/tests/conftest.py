@@ -14,8 +14,6 @@ sys.path.insert(0, str(Path(__file__).parent))  # ray_test_helpers, under --impo
 
 from ray_test_helpers import RayTestCluster, ray_config  # noqa: E402
 
-pytest_plugins = ["dosaku.testing.fixtures"]
-
 
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[RayTestCluster]:

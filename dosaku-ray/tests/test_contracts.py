@@ -40,16 +40,20 @@ class TestLlamaCppChatOnRay(ChatContract):
 
 
 def _gnugo_installed() -> bool:
-    from dosaku.gtp.gnugo import gnugo_command
-
+    try:
+        from dosaku_gnugo.gnugo import gnugo_command
+    except ImportError:
+        return False
     return os.access(gnugo_command()[0], os.X_OK)
 
 
-@pytest.mark.skipif(not _gnugo_installed(), reason="GNU Go is not installed (apt-get install gnugo)")
+@pytest.mark.skipif(not _gnugo_installed(), reason="needs dosaku-modules-gnugo and GNU Go (apt-get install gnugo)")
 class TestGnuGoOnRay(PlayGoContract):
     @pytest.fixture
     def go(self, make_agent, ray_cluster):
-        agent = make_agent()
+        from dosaku_gnugo import plugin
+
+        agent = make_agent(plugin)
         agent.learn("PlayGo", module="GnuGo", placement="ray")
         assert_on_worker(agent.PlayGo.module, ray_cluster)
         return agent.PlayGo

@@ -1,32 +1,40 @@
 """The Agent: learns tasks, picks and guards the modules that do them, and exposes ``agent.TaskName.action()``."""
 from __future__ import annotations
 
+import inspect
+import logging
 import os
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from types import MappingProxyType
+from typing import Any, ClassVar
 
+from dosaku import learning, shared_modules
+from dosaku.catalog import Catalog
+from dosaku.config import Config
 from dosaku.errors import (
     ActionNotFound,
     DosakuError,
     ExecutorPermissionRequired,
+    ModuleDoesNotImplementTask,
     ModuleLoadError,
     ServicePermissionRequired,
     TaskNotLearned,
 )
+from dosaku.installer import InstallNotConfirmed, InstallPlan, install_plan, run_pip, uninstall_plan
+from dosaku.learned_task import LearnedTask
+from dosaku.learning import BadModuleArguments, LoadedModule, ModuleImportFailed
+from dosaku.module import Module, kind_of
+from dosaku.placement import LOCAL, ModuleFactory, build, place, placement_of
+from dosaku.plugins import PluginFailure, PluginManager, Registry, plugin_manager
+from dosaku.plugins.failures import failure
+from dosaku.plugins.folders import directories_signature
+from dosaku.resources import ResourceManager
+from dosaku.services.spending import Spending
+from dosaku.spec import ModuleSpec, TaskSpec
+from dosaku.task import optional_actions, required_actions
 
-TYPE_CHECKING = False  # typing's import would cost every start milliseconds (see benchmarks/bench_core.py)
-if TYPE_CHECKING:
-    from collections.abc import Callable
-    from typing import Any, ClassVar
-
-    from dosaku.catalog import Catalog
-    from dosaku.config import Config
-    from dosaku.installer import InstallPlan
-    from dosaku.learned_task import LearnedTask
-    from dosaku.learning import LoadedModule
-    from dosaku.metering import Spending
-    from dosaku.plugin_failure import PluginFailure
-    from dosaku.plugins import PluginManager
-    from dosaku.registry import Registry
-    from dosaku.resources import ResourceManager
+log = logging.getLogger(__name__)
 
 
 class Agent:
@@ -85,7 +93,6 @@ class Agent:
         self._catalog = catalog
         self._registry: Registry | None = None
         self._folders_seen: str | None = None  # the plugin folders' signature when the registry was collected
-        self._cached_directories: list[str] = []  # the plugin directories the registry cache covered
         self._learned: dict[str, LearnedTask] = {}
         self._loaded: dict[str, LoadedModule] = {}  # task -> the module doing it
         self._learn_failures: list[PluginFailure] = []
@@ -95,28 +102,16 @@ class Agent:
 
     @property
     def config(self) -> Config:
-        """The configuration this agent uses: the one it was given, else :class:`dosaku.Config` (made on first use;
-        an agent starts without parsing the config file when the registry cache is current)."""
+        """The configuration this agent uses: the one it was given, else :class:`dosaku.Config` (made on first use)."""
         if self._config is None:
-            from dosaku.config import Config
-
             self._config = Config()
         return self._config
 
-    def _config_file(self) -> str:
-        if self._config is not None:
-            return os.fspath(self._config.path)
-        from dosaku import locations
-
-        return locations.config_file()
-
     @property
     def spending(self) -> Spending:
-        """The spend policy and ledger of this agent's services (see :mod:`dosaku.metering`), made on first use."""
+        """The spend policy and ledger of this agent's services (see :mod:`dosaku.services`), made on first use."""
         if self._spending is None:
-            from dosaku.metering import Spending
-
-            self._spending = Spending(self.config, *self._spending_policy)
+            self._spending = Spending(self.config, *self._spending_policy, prices=self.registry.prices)
         return self._spending
 
     # --- permissions ---------------------------------------------------------------------------------------
@@ -131,71 +126,57 @@ class Agent:
         return self._enable_executors
 
     def permits(self, kind: str) -> bool:
-        """Whether this agent may use a module of ``kind`` (``'module'``, ``'service'`` or ``'executor'``)."""
+        """Whether this agent may use a module of ``kind`` (``'module'``, ``'service'`` or ``'executor'``).
+
+        Example::
+
+            Agent().permits('service')   # False
+        """
         return {"service": self._enable_services, "executor": self._enable_executors}.get(kind, True)
 
-    def _refuse(self, kind: str, message: str | None = None) -> DosakuError:
+    @staticmethod
+    def refusal(kind: str, message: str | None = None) -> DosakuError:
+        """The error refusing a module of ``kind`` (the product README's message unless ``message`` is given).
+
+        Example::
+
+            raise agent.refusal('service')   # ServicePermissionRequired: Loaded module was a service, but ...
+        """
         return ServicePermissionRequired(message) if kind == "service" else ExecutorPermissionRequired(message)
 
-    def _check_permission(self, kind: str) -> None:
+    def check_permission(self, kind: str) -> None:
+        """Raise :meth:`refusal` unless this agent may use a module of ``kind``."""
         if not self.permits(kind):
-            raise self._refuse(kind)
+            raise self.refusal(kind)
 
     # --- plugins -------------------------------------------------------------------------------------------
     @property
     def plugin_manager(self) -> PluginManager:
         """The plugin manager whose plugins this agent uses (built on first use)."""
         if self._plugin_manager is None:
-            from dosaku.plugins import plugin_manager
-
             self._plugin_manager = plugin_manager(config=self.config)
         return self._plugin_manager
 
     @property
     def registry(self) -> Registry:
-        """What the plugins make learnable (collected on first use; see :meth:`refresh`).
-
-        An agent using the installed plugins reads them from a cache that any install, uninstall or change of a
-        plugin invalidates (see :mod:`dosaku.registry_cache`), so it imports no plugin when nothing changed.
-        """
+        """What the plugins make learnable (collected on first use; see :meth:`refresh`)."""
         if self._registry is None:
-            if self._plugin_manager is None:
-                from dosaku.registry_cache import load_registry
-
-                loaded = load_registry(self._config_file(), lambda: self.config, lambda: self.plugin_manager)
-                self._registry, self._cached_directories, self._folders_seen = loaded
-            else:
-                from dosaku.registry import Registry
-
-                self._folders_seen = self._folders_signature()
-                self._registry = Registry.collect(self._plugin_manager, self.config)
+            self._folders_seen = self._folders_signature()
+            self._registry = Registry.collect(self.plugin_manager, self.config)
         return self._registry
 
-    def _plugin_directories(self) -> list[Any]:
-        if not self._owns_plugin_manager:
-            return list(getattr(self.plugin_manager, "directories", ()))
-        if self._config is None:  # still the config file the registry cache covered
-            return self._cached_directories
-        from dosaku.directory_plugins import plugin_directories
-
-        return plugin_directories(self.config)
-
     def _folders_signature(self) -> str:
-        from dosaku.directory_plugins import directories_signature
-
-        return directories_signature(self._plugin_directories())
+        return directories_signature(self.plugin_manager.directories)
 
     def _notice_new_folders(self) -> None:
         """Refresh when a plugin folder was added, removed or edited since the registry was collected."""
         if self._registry is not None and self._folders_signature() != self._folders_seen:
-            import logging
-
-            logging.getLogger(__name__).info("the plugin folders changed: refreshing")
+            log.info("the plugin folders changed: refreshing")
             self.refresh()
 
     def refresh(self) -> None:
         """See plugins installed (or removed) since the agent was made, and new or changed plugin folders in the
-        user's plugin directories (see :mod:`dosaku.directory_plugins`), without a restart.
+        user's plugin directories (see :mod:`dosaku.plugins.folders`), without a restart.
 
         Learned tasks stay as they are. :attr:`learnable_tasks` and :meth:`learn` notice changed plugin folders by
         themselves; installed distributions need this call.
@@ -207,18 +188,14 @@ class Agent:
         """
         import importlib
 
-        from dosaku.registry import Registry
-
         importlib.invalidate_caches()
         if self._owns_plugin_manager:
-            from dosaku.plugins import plugin_manager
-
             self._plugin_manager = plugin_manager(config=self.config)  # anew, so uninstalled plugins go too
         else:
             self.plugin_manager.load_entry_points()
             self.plugin_manager.load_directories()
-        self._folders_seen = self._folders_signature()
-        self._registry = Registry.collect(self.plugin_manager, self.config)
+        self._registry = None
+        self.registry  # noqa: B018 - collected now, with the folders' signature
 
     @property
     def plugin_errors(self) -> list[PluginFailure]:
@@ -241,6 +218,16 @@ class Agent:
             agent.tasks  # ['Chat']
         """
         return list(self._learned)
+
+    @property
+    def learned(self) -> Mapping[str, LearnedTask]:
+        """The learned tasks by name (read-only): ``agent.learned['Chat'] is agent.Chat``.
+
+        Example::
+
+            agent.learned['Chat'].module_name   # 'EchoBot'
+        """
+        return MappingProxyType(self._learned)
 
     @property
     def learnable_tasks(self) -> list[str]:
@@ -269,23 +256,27 @@ class Agent:
 
         Example::
 
-            agent.learnable_modules('Chat')  # ['EchoBot', 'LlamaCppChat', 'OpenAIChat']
+            agent.learnable_modules('Chat')  # ['LlamaCppChat', 'OpenAIChat', 'EchoBot']
         """
         if task is None:
             return sorted(self.registry.modules)
         self.registry.task(task)
         return [spec.name for spec in self.registry.modules_for(task)]
 
-    def _task_class(self, task: str) -> type:
+    def task_class(self, task: str) -> type:
+        """The task spec class of ``task`` (learned or learnable), e.g. :class:`dosaku.tasks.Chat`.
+
+        Raises:
+            TaskNotFound: no installed plugin defines ``task``.
+            ModuleLoadError: the task spec could not be imported (recorded in :attr:`plugin_errors`).
+        """
         spec = self.registry.task(task)
         try:
             return spec.load()
         except DosakuError:
             raise
         except Exception as error:
-            from dosaku.plugin_failure import failure
-
-            self._learn_failures.append(failure(spec.plugin, "learn", error, *self.registry.source_of(spec.plugin)))
+            self._record_failure(spec.plugin, error)
             raise ModuleLoadError(f"The task spec {task!r} could not be imported ({spec.target}): {error}") from error
 
     def api(self, task: str, include_optional: bool = False) -> list[str]:
@@ -300,9 +291,7 @@ class Agent:
             agent.api('Chat')                         # ['message']
             agent.api('Chat', include_optional=True)  # ['message', 'history', 'reset']
         """
-        from dosaku.task import optional_actions, required_actions
-
-        task_class = self._task_class(task)
+        task_class = self.task_class(task)
         actions = required_actions(task_class)
         return actions + optional_actions(task_class) if include_optional else actions
 
@@ -314,9 +303,7 @@ class Agent:
             agent.doc('Chat')                    # 'Interface for a generic conversational chatbot.'
             agent.doc('Chat', action='message')  # 'Send a message to the agent and get a response. ...'
         """
-        import inspect
-
-        task_class = self._task_class(task)
+        task_class = self.task_class(task)
         if action is None:
             return inspect.getdoc(task_class) or ""
         actions = self.api(task, include_optional=True)
@@ -349,20 +336,107 @@ class Agent:
             ModuleLoadError: the module could not be imported or built.
             PlacementNotAvailable: no installed plugin handles ``placement``.
 
-        On any error the agent is left exactly as it was.
+        When the agent picks the module by itself, a broken candidate (its code does not import, it lacks actions of
+        the task, or it crashes while starting) is skipped for the next best, and why is recorded in
+        :attr:`plugin_errors`. On any error the agent is left exactly as it was.
 
         Example::
 
             agent.learn('RestoreFaces', module='GFPGAN', upscale=4)
             agent.learn('Chat', module='LlamaCppChat', placement='ray')  # on a Ray cluster (dosaku-ray)
         """
-        from dosaku import learning
-
         self._notice_new_folders()
-        learning.learn(self, task, module, placement, kwargs)
+        task_spec = learning.known_task(self.registry, self.catalog, task)
+        if hasattr(type(self), task):
+            raise DosakuError(f"The task name {task!r} clashes with the agent's own attribute of that name; rename it.")
+        choice = learning.choose(self, task_spec, module)
+        broken: list[DosakuError] = []
+        for spec in choice.candidates:
+            try:
+                self._learn_with(task_spec, spec, placement, kwargs)
+                return
+            except (ModuleLoadError, ModuleDoesNotImplementTask) as error:
+                if not choice.automatic or isinstance(error, BadModuleArguments):
+                    raise
+                broken.append(error)
+                if not isinstance(error, ModuleImportFailed):  # an import failure is recorded already
+                    self._record_failure(spec.plugin, error)
+                log.warning("%s: %s is broken, trying the next module for %s: %s", self.name, spec.name, task, error)
+        raise broken[0]
 
-    def _wrap_action(self, action: str, function: Any) -> Any:
-        return self.resources.wrap(action, function)  # the function itself unless the module is managed
+    def _learn_with(self, task_spec: TaskSpec, spec: ModuleSpec, placement: str | None, kwargs: dict[str, Any]) -> None:
+        """Learn ``task_spec`` with the module of ``spec``; on any error nothing has changed."""
+        task = task_spec.name
+        self.check_permission(spec.kind)
+        task_class = self.task_class(task)
+        module_class = self._module_class(spec)
+        self.check_permission(kind_of(module_class))
+        learning.check_conformance(task, task_class, spec, module_class)
+        where = placement_of(self.config, spec, placement)
+        loaded = self._reusable(spec.name, kwargs, module_class, where)
+        if loaded is None:
+            learning.check_arguments(spec, module_class, kwargs)
+            if where == LOCAL:
+                self.resources.make_room(spec)
+            loaded = self._load(spec, module_class, kwargs, where)
+        if where == LOCAL:  # a module placed elsewhere uses that machine's resources, not this one's
+            self.resources.register(loaded.name, loaded.instance, spec)
+        if kind_of(module_class) == "service":
+            self.spending.attach(loaded.instance, spec.name)
+        actions = learning.exposed_actions(task_class, module_class)
+        learned = LearnedTask(task, actions, task_class.default_action, loaded.instance, loaded.name,
+                              self.resources.wrap)
+        previous = self._loaded.get(task)
+        self._learned[task], self._loaded[task] = learned, loaded
+        self.__dict__[task] = learned  # plain attribute lookup: agent.Task costs no __getattr__
+        if previous is not None:
+            self._release_if_unused(previous)
+        log.info("%s learned %s with %s", self.name, task, spec.name)
+
+    def _record_failure(self, plugin: str, error: BaseException) -> None:
+        """Keep, in :attr:`plugin_errors`, why a plugin's task or module could not be learned."""
+        self._learn_failures.append(failure(plugin, "learn", error, *self.registry.source_of(plugin)))
+
+    def _module_class(self, spec: ModuleSpec) -> type:
+        try:
+            return learning.load_class(spec, self.registry.source_of(spec.plugin)[0])
+        except ModuleLoadError as error:
+            self._record_failure(spec.plugin, error.__cause__ or error)
+            raise
+
+    def _reusable(self, name: str, kwargs: dict[str, Any], module_class: type, placement: str) -> LoadedModule | None:
+        """A module the agent already built, at the same placement, that can do another task too (same arguments,
+        or none given, and the same class: a plugin folder edited since is built anew)."""
+        for loaded in self._loaded.values():
+            same_class = type(loaded.instance) is module_class or not isinstance(loaded.instance, Module)
+            if loaded.name == name and same_class and loaded.placement == placement and (
+                    not kwargs or kwargs == loaded.kwargs):
+                return loaded
+        return None
+
+    def _load(self, spec: ModuleSpec, module_class: type, kwargs: dict[str, Any], placement: str) -> LoadedModule:
+        factory = ModuleFactory(spec, module_class, dict(kwargs))
+
+        def make() -> Any:
+            return build(spec, module_class, kwargs) if placement == LOCAL else place(
+                self.plugin_manager, placement, factory, self)
+
+        pending = LoadedModule(spec.name, None, kwargs, spec.shareable, placement)
+        instance = shared_modules.acquire(pending.shared_key, kwargs, make) if spec.shareable else make()
+        return replace(pending, instance=instance)
+
+    def _release_if_unused(self, loaded: LoadedModule) -> None:
+        """Let ``loaded`` go (free its resources, return it to the shared pool, unload it) unless one of the
+        learned tasks still uses it."""
+        if any(other.instance is loaded.instance for other in self._loaded.values()):
+            return
+        if self._resources is not None:
+            self._resources.release(loaded.instance)
+        if loaded.shared and not shared_modules.release(loaded.shared_key, loaded.kwargs):
+            return  # other agents still use it
+        unload = getattr(loaded.instance, "unload", None)
+        if callable(unload):
+            unload()
 
     @property
     def resources(self) -> ResourceManager:
@@ -374,8 +448,6 @@ class Agent:
             agent.resources.report()  # [{'name': 'GFPGAN', 'device': 'cuda:0', 'state': 'on device', ...}]
         """
         if self._resources is None:
-            from dosaku.resources import ResourceManager
-
             self._resources = ResourceManager.from_config(self.config)
         return self._resources
 
@@ -384,8 +456,6 @@ class Agent:
     def catalog(self) -> Catalog:
         """The module packs this agent knows of, installed or not."""
         if self._catalog is None:
-            from dosaku.catalog import Catalog
-
             self._catalog = Catalog.load()
         return self._catalog
 
@@ -430,8 +500,6 @@ class Agent:
             agent.install('RestoreFaces', confirm=True)
             agent.learn('RestoreFaces')
         """
-        from dosaku.installer import install_plan, run_pip
-
         plan = install_plan(name, self.catalog, self.config, source)
         self._consent(plan, confirm, approve)
         run_pip(plan, show)
@@ -452,8 +520,6 @@ class Agent:
 
             agent.uninstall('dosaku-modules-tencent', confirm=True)
         """
-        from dosaku.installer import run_pip, uninstall_plan
-
         plan = uninstall_plan(name, self.catalog)
         self._consent(plan, confirm, approve)
         run_pip(plan, show)
@@ -462,8 +528,6 @@ class Agent:
 
     @staticmethod
     def _consent(plan: InstallPlan, confirm: bool, approve: Callable[[InstallPlan], bool] | None) -> None:
-        from dosaku.installer import InstallNotConfirmed
-
         if confirm or (approve is not None and approve(plan)):
             return
         raise InstallNotConfirmed(
@@ -482,10 +546,8 @@ class Agent:
         """
         if task not in self._learned:
             raise TaskNotLearned(task, self._learned, self.registry.tasks)
-        from dosaku.learning import release_if_unused
-
         del self._learned[task], self.__dict__[task]
-        release_if_unused(self, self._loaded.pop(task))
+        self._release_if_unused(self._loaded.pop(task))
 
     # --- agent.TaskName ------------------------------------------------------------------------------------
     def __getattr__(self, name: str) -> LearnedTask:

@@ -1,7 +1,13 @@
 """User configuration: ``config.ini`` in the user's config directory, environment variables taking precedence.
 
 The file is read when a value is first asked for (constructing :class:`Config` touches no disk) and written with
-mode 0600. Sections and keys are case-insensitive (stored upper-case).
+mode 0600. Sections and keys are case-insensitive (stored upper-case). Any entry can be set from the environment as
+``DOSAKU_<SECTION>__<KEY>``; an API key ``[API_KEYS] NAME`` also from ``NAME_API_KEY`` (``OPENAI_API_KEY``,
+``CLIPDROP_API_KEY``...), which wins.
+
+Where things live (Linux: the XDG rules; elsewhere platformdirs'): ``config.ini`` in the user config directory
+(or ``$DOSAKU_CONFIG``), data in the user data directory (or ``$DOSAKU_DATA_DIR``), downloads in the user cache
+directory (or ``$DOSAKU_CACHE_DIR``).
 
 Example::
 
@@ -15,12 +21,11 @@ from __future__ import annotations
 
 import configparser
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from dosaku import locations
 from dosaku.errors import ConfigError, MissingAPIKey, MissingConfigValue
-from dosaku.locations import ENVIRONMENT_OVERRIDES
 
 SECRET_SECTIONS = {"API_KEYS"}
 SECRET_SUFFIXES = ("KEY", "TOKEN", "SECRET", "PASSWORD")
@@ -56,16 +61,55 @@ class Secret(str):
         return str.__str__(self)
 
 
-def _environment_variable(section: str, key: str) -> list[str]:
-    names = [f"DOSAKU_{section}__{key}"]
-    if (section, key) in ENVIRONMENT_OVERRIDES:
-        names.insert(0, ENVIRONMENT_OVERRIDES[(section, key)])
-    return names
+_XDG = {"config": ("XDG_CONFIG_HOME", ".config"), "data": ("XDG_DATA_HOME", ".local/share"),
+        "cache": ("XDG_CACHE_HOME", ".cache")}
+#: The variables that move the data and cache directories.
+DIRECTORY_VARIABLES = {"data": "DOSAKU_DATA_DIR", "cache": "DOSAKU_CACHE_DIR"}
+
+
+def platform_dir(kind: str) -> Path:
+    """The platform's user ``kind`` (``'config'``, ``'data'`` or ``'cache'``) directory for dosaku.
+
+    Example::
+
+        platform_dir('data')   # PosixPath('/home/me/.local/share/dosaku')
+    """
+    if sys.platform.startswith("linux"):
+        variable, default = _XDG[kind]
+        base = os.environ.get(variable, "").strip()
+        if not (base and os.path.isabs(base)):
+            base = os.path.join(os.path.expanduser("~"), default)
+        return Path(base) / "dosaku"
+    import platformdirs
+
+    return Path(getattr(platformdirs, f"user_{kind}_dir")("dosaku"))
+
+
+def user_dir(kind: str) -> Path:
+    """Dosaku's ``'data'`` (``$DOSAKU_DATA_DIR``) or ``'cache'`` (``$DOSAKU_CACHE_DIR``) directory, else the
+    platform's."""
+    configured = os.environ.get(DIRECTORY_VARIABLES[kind])
+    return Path(configured).expanduser() if configured else platform_dir(kind)
 
 
 def default_config_path() -> Path:
     """``$DOSAKU_CONFIG``, else ``config.ini`` in the platform's user config directory for ``dosaku``."""
-    return Path(locations.config_file())
+    configured = os.environ.get("DOSAKU_CONFIG")
+    return Path(configured).expanduser() if configured else platform_dir("config") / "config.ini"
+
+
+def environment_variables(section: str, key: str) -> list[str]:
+    """The environment variables that set ``[section] key``, strongest first.
+
+    Example::
+
+        environment_variables('API_KEYS', 'OPENAI')   # ['OPENAI_API_KEY', 'DOSAKU_API_KEYS__OPENAI']
+    """
+    section, key = section.upper(), key.upper()
+    names = [f"DOSAKU_{section}__{key}"]
+    if section == "API_KEYS":
+        names.insert(0, f"{key}_API_KEY")
+    return names
 
 
 class ConfigSection(Mapping[str, str]):
@@ -77,7 +121,7 @@ class ConfigSection(Mapping[str, str]):
     def __getitem__(self, key: str) -> str:
         value = self._config.get(self.name, key)
         if value is None:
-            env = _environment_variable(self.name, key.upper())[0]
+            env = environment_variables(self.name, key)[0]
             raise MissingConfigValue(self.name, key.upper(), env, str(self._config.path))
         return value
 
@@ -124,12 +168,12 @@ class Config(Mapping[str, ConfigSection]):
     @property
     def data_dir(self) -> Path:
         """Where Dosaku keeps its data (``$DOSAKU_DATA_DIR`` or the user data directory)."""
-        return Path(locations.user_dir("data"))
+        return user_dir("data")
 
     @property
     def cache_dir(self) -> Path:
         """Where Dosaku caches downloads such as model weights (``$DOSAKU_CACHE_DIR`` or the user cache dir)."""
-        return Path(locations.user_dir("cache"))
+        return user_dir("cache")
 
     def _file(self) -> configparser.ConfigParser:
         if self._parser is None:
@@ -151,7 +195,7 @@ class Config(Mapping[str, ConfigSection]):
         """The value of ``[section] key`` (environment first, then the file), or ``default``."""
         section, key = section.upper(), key.upper()
         value = None
-        for variable in _environment_variable(section, key):
+        for variable in environment_variables(section, key):
             if self._environ.get(variable):
                 value = self._environ[variable]
                 break
@@ -210,21 +254,44 @@ class Config(Mapping[str, ConfigSection]):
         found = list(self._file()[self._section_name(section)]) if self._file().has_section(
             self._section_name(section)
         ) else []
-        for (env_section, key), _ in ENVIRONMENT_OVERRIDES.items():
-            if env_section == section and self.get(section, key) is not None and key not in found:
-                found.append(key)
+        if section == "API_KEYS":
+            for variable, value in self._environ.items():
+                if variable.endswith("_API_KEY") and value and variable[: -len("_API_KEY")] not in found:
+                    found.append(variable[: -len("_API_KEY")])
         prefix = f"DOSAKU_{section}__"
         for variable in self._environ:
             if variable.startswith(prefix) and variable[len(prefix):] not in found:
                 found.append(variable[len(prefix):])
         return found
 
+    @property
+    def environ(self) -> Mapping[str, str]:
+        """The environment this configuration reads overrides from (``os.environ`` unless another was given)."""
+        return self._environ
+
+    def api_key(self, name: str, env_var: str | None = None) -> Secret | None:
+        """The API key ``[API_KEYS] name``: from ``env_var`` (e.g. a spec's ``key_env_var``), ``NAME_API_KEY``,
+        ``DOSAKU_API_KEYS__NAME`` or the file, else None.
+
+        Example::
+
+            config.api_key('OPENAI')   # Secret('sk-…wxyz') or None
+        """
+        value = self._environ.get(env_var) if env_var else None
+        value = value or self.get("API_KEYS", name)
+        return Secret(value) if value else None
+
     def require_key(self, name: str, env_var: str | None = None) -> Secret:
-        """The API key ``[API_KEYS] name``; :class:`MissingAPIKey` saying how to set it when there is none."""
-        value = self.get("API_KEYS", name)
-        if not value:
-            raise MissingAPIKey(name.upper(), env_var or ENVIRONMENT_OVERRIDES.get(("API_KEYS", name.upper())))
-        return Secret(value)
+        """The API key ``[API_KEYS] name``; :class:`MissingAPIKey` saying how to set it when there is none.
+
+        Example::
+
+            key = config.require_key('OPENAI')
+        """
+        value = self.api_key(name, env_var)
+        if value is None:
+            raise MissingAPIKey(name.upper(), env_var or environment_variables("API_KEYS", name)[0])
+        return value
 
     def as_dict(self, reveal: bool = False) -> dict[str, dict[str, str]]:
         """Every section and value; secrets masked unless ``reveal``."""
@@ -243,9 +310,8 @@ class Config(Mapping[str, ConfigSection]):
 
     def __iter__(self) -> Iterator[str]:
         names = [name.upper() for name in self._file().sections()]
-        for section, _ in ENVIRONMENT_OVERRIDES:
-            if section not in names and self.keys(section):
-                names.append(section)
+        if "API_KEYS" not in names and self.keys("API_KEYS"):
+            names.append("API_KEYS")
         for variable in self._environ:
             if variable.startswith("DOSAKU_") and "__" in variable:
                 section = variable[len("DOSAKU_"):].split("__", 1)[0]

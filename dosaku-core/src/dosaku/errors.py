@@ -5,9 +5,8 @@ matching builtin (``LookupError``, ``AttributeError``) so that ``hasattr`` and `
 """
 from __future__ import annotations
 
-TYPE_CHECKING = False  # typing's import would cost every start milliseconds (see benchmarks/bench_core.py)
-if TYPE_CHECKING:
-    from collections.abc import Iterable
+import difflib
+from collections.abc import Iterable
 
 
 class DosakuError(Exception):
@@ -22,8 +21,6 @@ def close_matches(name: str, candidates: Iterable[str], n: int = 3) -> list[str]
         >>> close_matches('chat', ['Chat', 'PlayGo'])
         ['Chat']
     """
-    import difflib
-
     by_lower: dict[str, str] = {}
     for candidate in candidates:
         by_lower.setdefault(candidate.lower(), candidate)

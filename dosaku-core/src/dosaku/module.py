@@ -43,7 +43,7 @@ class Module:
 class Service(Module):
     """A module that sends data to a remote, maybe paid, API. Refused unless the agent enables services.
 
-    Every call a service makes goes through its :attr:`meter` (:mod:`dosaku.metering`), which books the spend
+    Every call a service makes goes through its :attr:`meter` (:mod:`dosaku.services`), which books the spend
     and refuses calls that could pass the spend limit. The agent sets the meter when it learns the service;
     a service used on its own makes one from the user's config on first use.
     """
@@ -53,9 +53,9 @@ class Service(Module):
 
     @property
     def meter(self) -> Any:
-        """This service's :class:`dosaku.metering.Meter`."""
+        """This service's :class:`dosaku.services.Meter`."""
         if self._meter is None:
-            from dosaku.metering import default_meter
+            from dosaku.services.spending import default_meter
 
             self._meter = default_meter(type(self).__name__, getattr(self, "config", None))
         return self._meter

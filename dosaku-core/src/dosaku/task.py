@@ -107,3 +107,19 @@ def implements(module_class: type, action: str) -> bool:
     return callable(impl) and not getattr(impl, "__optional_action__", False) and not getattr(
         impl, "__isabstractmethod__", False
     )
+
+
+def accepts_keyword(function: Any, name: str, strict: bool = False) -> bool:
+    """Whether ``function`` (or a class's constructor) takes the keyword argument ``name``: by that name, or,
+    unless ``strict``, through ``**kwargs``.
+
+    Example::
+
+        >>> accepts_keyword(lambda message, stream=False: None, 'stream')
+        True
+    """
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == name or (not strict and p.kind is inspect.Parameter.VAR_KEYWORD) for p in parameters)

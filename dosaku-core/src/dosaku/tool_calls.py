@@ -21,6 +21,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from dosaku.task import accepts_keyword
+
 
 @dataclass(frozen=True)
 class ToolCall:
@@ -73,3 +75,15 @@ class ChatReply(str):
         reply.tool_calls = list(tool_calls or [])
         reply.finish_reason = finish_reason
         return reply
+
+
+def calls_tools(message: Any) -> bool:
+    """Whether a Chat module's ``message`` (a function, or a Chat module class's method) supports tool calls: it
+    takes ``tools`` and ``tool_results`` by name.
+
+    Example::
+
+        calls_tools(OpenAIChat.message)   # True
+        calls_tools(EchoBot.message)      # False
+    """
+    return accepts_keyword(message, "tools", strict=True) and accepts_keyword(message, "tool_results", strict=True)

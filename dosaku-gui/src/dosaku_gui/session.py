@@ -1,13 +1,13 @@
 """One browser session's agent: every browser tab gets its own :class:`AgentSession` (gradio session state)."""
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from dosaku.agent import Agent
 from dosaku.errors import DosakuError
+from dosaku.task import accepts_keyword
 
 from dosaku_gui.options import GuiOptions
 
@@ -24,22 +24,6 @@ def default_agent_factory(enable_services: bool = False) -> Agent:
     return Agent(enable_services=enable_services)
 
 
-def _accepts(function: Any, name: str) -> bool:
-    try:
-        parameters = inspect.signature(function).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(p.name == name or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
-
-
-def _takes(function: Any, name: str) -> bool:
-    """Whether ``function`` takes the keyword ``name`` by name."""
-    try:
-        return name in inspect.signature(function).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 def chat_modules(agent: Agent) -> list[str]:
     """The Chat modules ``agent`` may use, best first (services only when it enables them)."""
     return [name for name in agent.learnable_modules("Chat") if agent.permits(agent.registry.module(name).kind)]
@@ -54,44 +38,16 @@ def default_chat_module(agent: Agent, requested: str | None = None) -> str:
     return (local or permitted or ["EchoBot"])[0]
 
 
-def _calls_tools(module_class: Any) -> bool:
-    """Whether a Chat module can call tools: its ``message`` takes ``tools`` and ``tool_results`` by name."""
-    try:
-        parameters = inspect.signature(module_class.message).parameters
-    except (AttributeError, TypeError, ValueError):
-        return False
-    return all(name in parameters and parameters[name].kind is not inspect.Parameter.VAR_KEYWORD
-               for name in ("tools", "tool_results"))
-
-
-def tool_chat_modules(agent: Agent) -> list[str]:
-    """The Chat modules ``agent`` may use that can call tools, best first (a module that fails to import is left
-    out)."""
-    found = []
-    for name in chat_modules(agent):
-        try:
-            module_class = agent.registry.module(name).load()
-        except Exception:  # noqa: BLE001 - not usable here; its own error shows when it is chosen for Chat
-            log.debug("Chat module %s could not be imported", name, exc_info=True)
-            continue
-        if _calls_tools(module_class):
-            found.append(name)
-    return found
-
-
-def dosaku_chat_module(agent: Agent) -> str | None:
-    """The Chat module the "Dosaku (tools)" choice plans with: the best tool-capable service when services are
-    enabled (a hosted model plans far better), else the best tool-capable local module (LlamaCppChat: offline),
-    else None."""
-    usable = tool_chat_modules(agent)
-    services = [name for name in usable if agent.registry.module(name).kind == "service"]
-    return (services or usable or [None])[0]
-
-
 def dosaku_available(agent: Agent) -> bool:
-    """Whether the "Dosaku (tools)" choice can be offered: a Chat module that can call tools is usable (a local one
-    such as LlamaCppChat, offline, or a service when services are enabled)."""
-    return dosaku_chat_module(agent) is not None
+    """Whether the "Dosaku (tools)" choice can be offered: a Chat module that can call tools is installed and
+    ``agent`` may use it (see :mod:`dosaku.agents.chat_choice`)."""
+    from dosaku.agents.chat_choice import choose_chat_module
+
+    try:
+        choose_chat_module(agent, None)
+    except DosakuError:
+        return False
+    return True
 
 
 class AgentSession:
@@ -121,8 +77,8 @@ class AgentSession:
     @property
     def chat_module(self) -> str | None:
         """The module doing Chat, or None before the first message."""
-        learned = self.agent.__dict__.get("Chat")
-        return learned._module_name if learned is not None else None
+        learned = self.agent.learned.get("Chat")
+        return learned.module_name if learned is not None else None
 
     def use_chat_module(self, module: str) -> None:
         """Learn Chat with ``module`` (no-op when it is already the one); the model itself loads lazily.
@@ -136,9 +92,9 @@ class AgentSession:
         module_class = spec.load() if self.agent.permits(spec.kind) else None
         kwargs: dict[str, Any] = {}
         if module_class is not None:
-            if _accepts(module_class, "stream"):
+            if accepts_keyword(module_class, "stream"):
                 kwargs["stream"] = True
-            if self.options.system_prompt and _accepts(module_class, "system_prompt"):
+            if self.options.system_prompt and accepts_keyword(module_class, "system_prompt"):
                 kwargs["system_prompt"] = self.options.system_prompt
         self.agent.learn("Chat", module=module, **kwargs)
 
@@ -149,8 +105,8 @@ class AgentSession:
         """
         self.use_chat_module(module)
         send = self.agent.Chat.message
-        kwargs = {name: value for name, value in options.items() if value is not None and _accepts(send, name)}
-        if _accepts(send, "stream"):
+        kwargs = {name: value for name, value in options.items() if value is not None and accepts_keyword(send, name)}
+        if accepts_keyword(send, "stream"):
             kwargs["stream"] = True
         reply = send(message, **kwargs)
         if isinstance(reply, str):
@@ -161,42 +117,43 @@ class AgentSession:
     def reset_chat(self, module: str | None = None) -> None:
         """Forget the conversation (when the module keeps one)."""
         agent = self._dosaku if module == DOSAKU_CHOICE else self.agent
-        learned = agent.__dict__.get("Chat") if agent is not None else None
-        if learned is not None and "reset" in learned._actions:
+        learned = agent.learned.get("Chat") if agent is not None else None
+        if learned is not None and "reset" in learned.actions:
             learned.reset()
 
     # --- the Dosaku agent ----------------------------------------------------------------------------------------
     @property
     def dosaku(self) -> Any:
         """This session's :class:`~dosaku.agents.Dosaku` (made on first use, with the session agent's plugins and
-        config, planning with :func:`dosaku_chat_module`; it learns tasks on demand). With no tool-capable Chat
-        module usable, Dosaku's own error says what is needed (ServicePermissionRequired without services)."""
+        config; it picks its tool-calling Chat module, offline with a local one such as LlamaCppChat, and learns
+        tasks on demand). Raises ServicePermissionRequired when only a service could plan and services are off."""
         if self._dosaku is None:
             from dosaku.agents import Dosaku
 
-            chat_module = dosaku_chat_module(self.agent)
             self._dosaku = Dosaku(
                 enable_services=self.agent.enable_services, stream_chat=False, system_prompt=self.options.system_prompt,
                 config=self.agent.config, plugin_manager=self.agent.plugin_manager,
-                **({"chat_module": chat_module} if chat_module else {}),
             )
-            self._tune_local_planner(chat_module)
+            self._tune_local_planner()
         return self._dosaku
 
-    def _tune_local_planner(self, chat_module: str | None) -> None:
+    def _tune_local_planner(self) -> None:
         """A local planner samples as the GUI was started (``--temperature``, ``--max-tokens``); a service keeps its
         own defaults."""
-        if chat_module is None or self.agent.registry.module(chat_module).kind != "module":
+        dosaku = self._dosaku
+        name = dosaku.Chat.module_name
+        spec = dosaku.registry.module(name)
+        if spec.kind != "module":
             return
-        module_class = self.agent.registry.module(chat_module).load()
+        module_class = spec.load()
         wanted = {"temperature": self.options.temperature, "max_tokens": self.options.max_tokens}
-        tuned = {name: value for name, value in wanted.items() if _takes(module_class, name)}
-        if tuned:
-            kept = {"system_prompt": getattr(self._dosaku.Chat.module, "system_prompt", None),
-                    "config": self.agent.config}
-            tuned.update({name: value for name, value in kept.items()
-                          if value is not None and _takes(module_class, name)})
-            self._dosaku.learn("Chat", module=chat_module, **tuned)
+        tuned = {key: value for key, value in wanted.items() if accepts_keyword(module_class, key, strict=True)}
+        if not tuned:
+            return
+        kept = {"system_prompt": getattr(dosaku.Chat.module, "system_prompt", None), "config": self.agent.config}
+        tuned.update({key: value for key, value in kept.items()
+                      if value is not None and accepts_keyword(module_class, key, strict=True)})
+        dosaku.learn("Chat", module=name, **tuned)
 
     def do(self, request: str) -> Iterator[Any]:
         """Have the Dosaku agent do ``request``: yields each step as it finishes, then the answer."""
@@ -205,8 +162,8 @@ class AgentSession:
     # --- other tasks ---------------------------------------------------------------------------------------
     def run_task(self, task: str, module: str, *args: Any) -> Any:
         """Learn ``task`` with ``module`` if needed and do its default action with ``args``."""
-        learned = self.agent.__dict__.get(task)
-        if learned is None or learned._module_name != module:
+        learned = self.agent.learned.get(task)
+        if learned is None or learned.module_name != module:
             if module not in self.agent.registry.modules:
                 self.agent.refresh()  # installed since this session's agent was made (maybe from another tab)
             self.agent.learn(task, module=module)
@@ -223,7 +180,7 @@ class AgentSession:
     def describe(self) -> str:
         """Markdown: learned tasks and their modules, loaded modules, learnable tasks, plugin errors."""
         agent = self.agent
-        learned = [f"`{task}` → `{agent.__dict__[task]._module_name}`" for task in agent.tasks]
+        learned = [f"`{task}` → `{agent.learned[task].module_name}`" for task in agent.tasks]
         lines = [
             f"**Services:** {'enabled' if agent.enable_services else 'disabled'}",
             f"**Learned tasks:** {', '.join(learned) or 'none yet'}",
@@ -241,11 +198,11 @@ class AgentSession:
         return "\n".join(lines)
 
     def _conversation_length(self) -> str:
-        learned = self.agent.__dict__.get("Chat")
-        if learned is None or "history" not in learned._actions:
+        learned = self.agent.learned.get("Chat")
+        if learned is None or "history" not in learned.actions:
             return "—"
         turns = [turn for turn in learned.history() if turn.get("role") != "system"]
-        return f"{len(turns)} message(s) kept by `{learned._module_name}`"
+        return f"{len(turns)} message(s) kept by `{learned.module_name}`"
 
     def _module_label(self, name: str) -> str:
         kind = self.agent.registry.module(name).kind

@@ -9,8 +9,8 @@ from typing import Any
 import openai
 from dosaku.config import Config
 from dosaku.errors import DosakuError, ServiceError, ServiceTimeout
-from dosaku.metering import Reservation, estimate_prompt_tokens
 from dosaku.module import Service
+from dosaku.services import Reservation, estimate_prompt_tokens
 from dosaku.tasks.chat import Chat
 from dosaku.tool_calls import ChatReply, ToolCall
 

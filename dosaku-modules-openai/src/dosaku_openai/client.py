@@ -80,7 +80,8 @@ class Connection:
             MissingAPIKey: OpenAI's own API is used and no key is configured (before any request).
         """
         config = config if config is not None else Config()
-        base_url = (base_url or config.get("OPENAI", "BASE_URL") or OPENAI_BASE_URL).rstrip("/")
+        configured = config.environ.get("OPENAI_BASE_URL") or config.get("OPENAI", "BASE_URL")
+        base_url = (base_url or configured or OPENAI_BASE_URL).rstrip("/")
         if api_key:
             key = Secret(api_key)
         elif is_openai(base_url):

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from dosaku.config import Config
-from dosaku.directory_plugins import plugin_directories
 from dosaku.executors.limits import Limits
 from dosaku.module import Service
+from dosaku.plugins.folders import plugin_directories
 from dosaku.tasks.ponder import Ponder as PonderTask
 
 from dosaku_openai import __version__

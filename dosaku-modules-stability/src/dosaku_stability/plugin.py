@@ -33,3 +33,8 @@ def register_modules(register: Callable[[ModuleSpec], None], config: Any) -> Non
                         priority=5, summary="Images from text with Stability AI's Clipdrop API.", **common))
     register(ModuleSpec("Clipdrop", tasks=("TextToImage", *EDITING), target="dosaku_stability.clipdrop:Clipdrop",
                         priority=4, summary="Stability AI's Clipdrop APIs: text-to-image and image editing.", **common))
+
+
+@hookimpl
+def register_prices(register: Callable[..., None], config: Any) -> None:
+    register("clipdrop", "call=0.02")  # USD per credit (credit packs cost about this); [PRICES] overrides it

@@ -58,7 +58,7 @@ def deploy(module: str, replicas: int) -> None:
     """Deploy a shareable (stateless) MODULE with its default arguments; agents that learn it with
     placement='ray' use this deployment. It stays until removed (`serve delete dosaku-MODULE`)."""
     from dosaku.cli import cli_agent
-    from dosaku.learning import ModuleFactory
+    from dosaku.placement import ModuleFactory
 
     from dosaku_ray.cluster import ensure_serve
     from dosaku_ray.deployment import deploy as deploy_module

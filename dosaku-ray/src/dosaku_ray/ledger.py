@@ -1,7 +1,7 @@
 """Metering of services placed on Ray: the replica meters with the calling agent's policy, booked in its ledger.
 
 The spend ledger is a file on the agent's machine. A small actor pinned to the agent's node (no CPU) holds it; the
-replica's meter is core's own :class:`~dosaku.metering.Meter` (prices, limit, reservations) with a ledger that
+replica's meter is core's own :class:`~dosaku.services.Meter` (prices, limit, reservations) with a ledger that
 forwards to that actor. So the limit is checked, and nothing is sent, before a remote service makes its request.
 """
 from __future__ import annotations
@@ -9,8 +9,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from dosaku.metering import Meter
-from dosaku.spend import SpendLedger
+from dosaku.services import Meter, SpendLedger
 
 from dosaku_ray.remote_errors import pack, unpack
 

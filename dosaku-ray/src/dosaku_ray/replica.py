@@ -29,7 +29,7 @@ class ModuleReplica:
     """One replica of a placed module.
 
     Args:
-        factory: Builds the module (the agent's :class:`~dosaku.learning.ModuleFactory`).
+        factory: Builds the module (the agent's :class:`~dosaku.placement.ModuleFactory`).
         module_name: For messages.
     """
 

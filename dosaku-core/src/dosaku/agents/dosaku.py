@@ -1,7 +1,6 @@
 """Dosaku: the named agent that chats, and does requests by calling its learned tasks as tools."""
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 from collections.abc import Iterator
@@ -9,16 +8,12 @@ from typing import Any
 
 from dosaku.agent import Agent
 from dosaku.agents.artifacts import ArtifactStore
+from dosaku.agents.chat_choice import choose_chat_module
 from dosaku.agents.steps import Answer, Step, StopReason
 from dosaku.agents.toolbox import Approve, Toolbox
-from dosaku.errors import (
-    ChatCannotCallTools,
-    DosakuError,
-    ExecutorPermissionRequired,
-    ModuleNotFound,
-    ServicePermissionRequired,
-)
-from dosaku.tool_calls import ChatReply, ToolCall
+from dosaku.errors import ChatCannotCallTools, DosakuError
+from dosaku.task import accepts_keyword
+from dosaku.tool_calls import ChatReply, ToolCall, calls_tools
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +32,6 @@ LIMIT_NOTE = (
 )
 
 
-def _accepts(function: Any, name: str, strict: bool = False) -> bool:
-    """Whether ``function`` takes the keyword ``name`` (by name only, when ``strict``; else ``**kwargs`` too)."""
-    try:
-        parameters = inspect.signature(function).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(p.name == name or (not strict and p.kind is inspect.Parameter.VAR_KEYWORD) for p in parameters)
-
-
 class Dosaku(Agent):
     """The helpful Dosaku agent: a chatbot (``dosk.Chat``) that can also *do* requests with its tasks
     (:meth:`do`).
@@ -56,12 +42,13 @@ class Dosaku(Agent):
     services or executors.
 
     Args:
-        enable_services: Allow services. Required, since Dosaku's chat model is one (unless ``chat_module`` is a
-            local module): ``Dosaku()`` alone raises ServicePermissionRequired, as services may cost money.
+        enable_services: Allow services (e.g. OpenAIChat as Dosaku's chat model; they may cost money).
         enable_executors: Allow executors (modules that may run generated code).
         stream_chat: ``dosk.Chat(...)`` yields the reply as it grows (``do`` never streams).
         model: The chat model (default: the chat module's default).
-        chat_module: The Chat module (default ``'OpenAIChat'``); it must support tool calls for :meth:`do`.
+        chat_module: The Chat module (default: ``[DOSAKU] CHAT_MODULE`` in config.ini, else the best installed Chat
+            module that can call tools and that the agent may use: a local one before a service). It must support
+            tool calls for :meth:`do`.
         max_steps: The most tool calls one request may make (default 8).
         approve: Asked with each :class:`~dosaku.agents.steps.Step` before it runs (e.g. to confirm running code
             or spending money); a False answer refuses the step and the model is told.
@@ -69,8 +56,12 @@ class Dosaku(Agent):
         **agent_kwargs: Passed to :class:`~dosaku.Agent` (``config``, ``plugin_manager``, ``spend_limit_usd``...).
 
     Raises:
-        ServicePermissionRequired: services are not enabled (and the chat module is a service).
+        ServicePermissionRequired: the chat module is a service and services are not enabled (``Dosaku requires
+            services be enabled. Pass in enable_services=True on init.``): e.g. when OpenAIChat is the only Chat
+            module that can call tools, or is named.
         ExecutorPermissionRequired: the chat module is an executor and executors are not enabled.
+        ChatCannotCallTools: no installed Chat module can call tools (install dosaku-modules-llamacpp or
+            dosaku-modules-openai).
 
     Example::
 
@@ -97,7 +88,7 @@ class Dosaku(Agent):
         enable_executors: bool = False,
         stream_chat: bool = True,
         model: str | None = None,
-        chat_module: str = "OpenAIChat",
+        chat_module: str | None = None,
         max_steps: int = DEFAULT_MAX_STEPS,
         approve: Approve | None = None,
         system_prompt: str | None = None,
@@ -106,29 +97,13 @@ class Dosaku(Agent):
         super().__init__(enable_services=enable_services, enable_executors=enable_executors, **agent_kwargs)
         if int(max_steps) < 1:
             raise DosakuError(f"max_steps must be at least 1, not {max_steps}.")
-        self._require(self._module_kind(chat_module))
+        chat_module = choose_chat_module(self, chat_module)
         self.max_steps, self.approve = int(max_steps), approve
         options = {"stream": bool(stream_chat), "system_prompt": system_prompt or SYSTEM_PROMPT, "model": model,
                    "config": self.config}
         self.learn("Chat", module=chat_module, **self._accepted_options(chat_module, options))
 
     # --- init ----------------------------------------------------------------------------------------------
-    def _module_kind(self, module: str) -> str:
-        try:
-            return self.registry.module(module).kind
-        except ModuleNotFound:
-            return "service"  # not installed: refuse as for the worst case; learn() then says what is missing
-
-    def _require(self, kind: str) -> None:
-        if kind == "service" and not self.enable_services:
-            raise ServicePermissionRequired(
-                "Dosaku requires services be enabled. Pass in enable_services=True on init."
-            )
-        if kind == "executor" and not self.enable_executors:
-            raise ExecutorPermissionRequired(
-                "Dosaku requires executors be enabled. Pass in enable_executors=True on init."
-            )
-
     def _accepted_options(self, module: str, options: dict[str, Any]) -> dict[str, Any]:
         try:
             module_class = self.registry.module(module).load()
@@ -136,7 +111,7 @@ class Dosaku(Agent):
             return {}
         return {
             name: value for name, value in options.items()
-            if value is not None and _accepts(module_class, name, strict=True)
+            if value is not None and accepts_keyword(module_class, name, strict=True)
         }
 
     # --- doing requests ------------------------------------------------------------------------------------
@@ -209,16 +184,17 @@ class Dosaku(Agent):
         yield Answer(self._final_text(reply, steps, stopped), steps, stopped, store.as_dict())
 
     def _tool_chat(self) -> Any:
-        learned = self.__dict__.get("Chat")
+        learned = self.learned.get("Chat")
         if learned is None:
             raise DosakuError("Dosaku has no Chat; learn one that supports tool calls: dosk.learn('Chat', ...).")
         message = learned.message
-        if not (_accepts(message, "tools", strict=True) and _accepts(message, "tool_results", strict=True)):
+        if not calls_tools(message):
             raise ChatCannotCallTools(
-                f"The Chat module {learned._module_name} cannot call tools, so Dosaku cannot do requests with it. "
-                f"Learn Chat with one that can: dosk.learn('Chat', module='OpenAIChat')."
+                f"The Chat module {learned.module_name} cannot call tools, so Dosaku cannot do requests with it. "
+                f"Learn Chat with one that can, e.g. dosk.learn('Chat', module='LlamaCppChat') (local) or "
+                f"module='OpenAIChat' (a service)."
             )
-        streams = _accepts(message, "stream")
+        streams = accepts_keyword(message, "stream")
 
         def send(text: str | None, results: dict[str, str] | None, tools: list[dict[str, Any]]) -> ChatReply:
             options: dict[str, Any] = {"tools": tools, "tool_results": results}

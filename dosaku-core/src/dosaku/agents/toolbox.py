@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from dosaku import learning
 from dosaku.agents.artifacts import ArtifactStore
 from dosaku.agents.steps import Step
 from dosaku.agents.tools import action_tool, learn_tool, split_tool_name
@@ -61,10 +62,10 @@ class Toolbox:
     def offered(self) -> dict[str, tuple[str, str]]:
         """``{tool name: (task, action)}`` for every learned task's actions the model may call."""
         found: dict[str, tuple[str, str]] = {}
-        for task, learned in self.agent._learned.items():
+        for task, learned in self.agent.learned.items():
             if task in HIDDEN_TASKS:
                 continue
-            for action in learned._actions:
+            for action in learned.actions:
                 if (task, action) not in HIDDEN_ACTIONS:
                     found[f"{task}__{action}"] = (task, action)
         return found
@@ -74,7 +75,7 @@ class Toolbox:
         registry = self.agent.registry
         found = {}
         for name, spec in registry.tasks.items():
-            if name in self.agent._learned or name in HIDDEN_TASKS:
+            if name in self.agent.learned or name in HIDDEN_TASKS:
                 continue
             kinds = {module.kind for module in registry.modules_for(name)}
             if not kinds:
@@ -88,7 +89,7 @@ class Toolbox:
         tools = []
         for name, (task, action) in self.offered().items():
             try:
-                tools.append(action_tool(task, self.agent._task_class(task), action))
+                tools.append(action_tool(task, self.agent.task_class(task), action))
             except Exception:  # noqa: BLE001 - a task whose spec cannot describe itself is left out, not fatal
                 log.exception("Could not describe %s as a tool", name)
         learnable = self.learnable()
@@ -131,7 +132,7 @@ class Toolbox:
         if step.tool not in offered:
             known = ", ".join(sorted(offered)) or "none"
             raise DosakuError(f"There is no tool {step.tool!r}. The tools are: {known}, and learn_task.")
-        learned = self.agent._learned[step.task]
+        learned = self.agent.learned[step.task]
         step.kind = getattr(learned.module, "kind", "module")
         arguments = self._bind(step.task, step.action, step.arguments)
         self._ask(step)
@@ -140,7 +141,7 @@ class Toolbox:
 
     def _bind(self, task: str, action: str, arguments: dict[str, Any]) -> dict[str, Any]:
         """The arguments with artifact ids replaced, checked against the task's signature."""
-        function = getattr(self.agent._task_class(task), action)
+        function = getattr(self.agent.task_class(task), action)
         try:
             inspect.signature(function).bind(None, **arguments)
         except TypeError as error:
@@ -158,15 +159,13 @@ class Toolbox:
         task = step.task
         if task in HIDDEN_TASKS:
             raise StepRefused(f"{task} cannot be learned through learn_task.")
-        if task in self.agent._learned:
+        if task in self.agent.learned:
             step.summary = f"{task} is already learned; its tools are available."
             return
-        from dosaku.learning import choose_module, known_task
-
-        spec = known_task(self.agent, task)
-        step.kind = choose_module(self.agent, spec, None).kind  # refuses here what the agent may not use
-        if not self.agent.permits(step.kind):
-            raise self.agent._refuse(step.kind)
+        agent = self.agent
+        spec = learning.known_task(agent.registry, agent.catalog, task)
+        step.kind = learning.choose(agent, spec, None).candidates[0].kind  # refuses here what the agent may not use
+        agent.check_permission(step.kind)
         self._ask(step)
         self.agent.learn(task)
         tools = sorted(name for name, (learned, _) in self.offered().items() if learned == task)

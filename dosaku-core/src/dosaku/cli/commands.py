@@ -6,7 +6,9 @@ import sys
 
 import click
 
+from dosaku.cli.new_pack import new_pack
 from dosaku.errors import DosakuError
+from dosaku.services.command import spend
 
 
 def _agent():
@@ -79,23 +81,46 @@ def modules(task: str | None) -> None:
     for name in names:
         spec = agent.registry.module(name)
         tasks = ", ".join(spec.tasks)
-        click.echo(f"{name:<24} {spec.kind:<9} tasks: {tasks:<28} plugin: {spec.plugin}  {spec.summary}")
+        key = ""
+        if spec.needs_key:
+            state = "set" if agent.config.api_key(spec.needs_key, spec.key_env_var) else "not set"
+            key = f"  [key {spec.needs_key}: {state}]"
+        click.echo(f"{name:<24} {spec.kind:<9} tasks: {tasks:<28} plugin: {spec.plugin}  {spec.summary}{key}")
 
 
 @click.command()
 @click.option("--traceback", "show_traceback", is_flag=True, help="Show the full traceback of each failure.")
-def plugins(show_traceback: bool) -> None:
-    """List the loaded plugins and every plugin that failed."""
+@click.option("--check", "check", is_flag=True,
+              help="Also import every registered target and check it (tasks exist, modules implement their tasks' "
+                   "actions, kinds match); builds no module.")
+def plugins(show_traceback: bool, check: bool) -> None:
+    """List the loaded plugins and every plugin that failed; exit status 1 when any did (or --check found a
+    problem)."""
+    from dosaku.plugins.check import check_targets
+
     agent = _agent()
-    manager = agent.plugin_manager
+    manager, registry = agent.plugin_manager, agent.registry
+    failed = registry.failed_plugins()
     for name, _plugin in sorted(manager.list_name_plugin()):
         distribution, version = manager.source_of(name)
-        click.echo(f"ok     {name:<32} {distribution} {version}".rstrip())
+        status = "ERROR" if name in failed else "ok"
+        click.echo(f"{status:<6} {name:<32} {distribution} {version}".rstrip())
+    for alias, name in sorted(manager.aliases.items()):
+        click.echo(f"{'same':<6} {alias:<32} is the same module as plugin {name!r} (loaded once)")
     for failure in agent.plugin_errors:
         click.echo(f"ERROR  {failure.plugin:<32} {failure.distribution} {failure.version} "
                    f"[{failure.phase}] {failure.error}")
-        if show_traceback:
+        if show_traceback and failure.traceback:
             click.echo(failure.traceback)
+    problems = check_targets(registry) if check else []
+    for problem in problems:
+        click.echo(f"PROBLEM {problem}")
+    if check:
+        count = len(agent.plugin_errors) + len(problems)
+        click.echo(f"checked {len(registry.tasks)} task(s) and {len(registry.modules)} module(s): "
+                   f"{count or 'no'} problem(s)")
+    if agent.plugin_errors or problems:
+        sys.exit(1)
 
 
 @click.command()
@@ -163,6 +188,21 @@ def keys_set(name: str) -> None:
     click.echo(f"Stored [API_KEYS] {name.upper()} in {config.path}")
 
 
+@keys.command("list")
+def keys_list() -> None:
+    """List the API keys the installed services need, and whether each is set (never the keys themselves)."""
+    agent = _agent()
+    needed: dict[str, tuple[str | None, list[str]]] = {}
+    for spec in agent.registry.modules.values():
+        if spec.needs_key:
+            needed.setdefault(spec.needs_key, (spec.key_env_var, []))[1].append(spec.name)
+    if not needed:
+        click.echo("No installed service needs an API key.")
+    for name, (variable, modules) in sorted(needed.items()):
+        state = "set" if agent.config.api_key(name, variable) else "not set"
+        click.echo(f"{name:<12} {state:<8} (${variable} or `dosaku keys set {name}`)  used by {', '.join(modules)}")
+
+
 @keys.command("unset")
 @click.argument("name")
 def keys_unset(name: str) -> None:
@@ -175,4 +215,4 @@ def keys_unset(name: str) -> None:
     click.echo(f"Removed [API_KEYS] {name.upper()} from {config.path}")
 
 
-COMMANDS = (tasks, modules, plugins, doc, config, keys, install, uninstall)
+COMMANDS = (tasks, modules, plugins, doc, config, keys, install, uninstall, spend, new_pack)

@@ -1,10 +1,10 @@
-"""Core's default plugin: the core task specs and the built-in modules."""
+"""Core's default plugin: the core task specs, the built-in modules (EchoBot) and core's ``dosaku`` commands."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from dosaku.hookspecs import hookimpl
+from dosaku.plugins.hookspecs import hookimpl
 from dosaku.spec import ModuleSpec, TaskSpec
 
 

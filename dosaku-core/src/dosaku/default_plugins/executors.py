@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from dosaku.hookspecs import hookimpl
+from dosaku.plugins.hookspecs import hookimpl
 from dosaku.spec import ModuleSpec
 
 

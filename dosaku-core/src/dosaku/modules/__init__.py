@@ -9,21 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from dosaku.config import Config
+from dosaku.plugins import Registry, plugin_manager
+
+
+def _registry() -> Registry:
+    config = Config()
+    return Registry.collect(plugin_manager(config=config), config)
+
 
 def __getattr__(name: str) -> Any:
     if name.startswith("_"):
         raise AttributeError(name)
-    from dosaku.config import Config
-    from dosaku.plugins import plugin_manager
-    from dosaku.registry import Registry
-
-    registry = Registry.collect(plugin_manager(), Config())
-    return registry.module(name).load()
+    return _registry().module(name).load()
 
 
 def __dir__() -> list[str]:
-    from dosaku.config import Config
-    from dosaku.plugins import plugin_manager
-    from dosaku.registry import Registry
-
-    return sorted(Registry.collect(plugin_manager(), Config()).modules)
+    return sorted(_registry().modules)

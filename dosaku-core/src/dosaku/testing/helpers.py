@@ -5,16 +5,20 @@ import types
 from collections.abc import Iterable
 from typing import Any
 
+from dosaku.agent import Agent
 from dosaku.config import Config
-from dosaku.hookspecs import hookimpl
-from dosaku.plugins import PluginManager, plugin_manager
+from dosaku.plugins import PluginManager, hookimpl, plugin_manager
+from dosaku.services import Price
 from dosaku.spec import ModuleSpec, TaskSpec
 
 
 def in_process_plugin(
-    name: str, tasks: Iterable[TaskSpec | type] = (), modules: Iterable[ModuleSpec] = ()
+    name: str,
+    tasks: Iterable[TaskSpec | type] = (),
+    modules: Iterable[ModuleSpec] = (),
+    prices: dict[str, Price | str] | None = None,
 ) -> types.ModuleType:
-    """Make a plugin module object that registers ``tasks`` and ``modules``.
+    """Make a plugin module object that registers ``tasks``, ``modules`` and ``prices`` (model to price).
 
     Example::
 
@@ -34,8 +38,14 @@ def in_process_plugin(
         for module in modules:
             register(module)
 
+    @hookimpl
+    def register_prices(register: Any) -> None:
+        for model, price in (prices or {}).items():
+            register(model, price)
+
     plugin.register_tasks = register_tasks  # type: ignore[attr-defined]
     plugin.register_modules = register_modules  # type: ignore[attr-defined]
+    plugin.register_prices = register_prices  # type: ignore[attr-defined]
     return plugin
 
 
@@ -51,8 +61,6 @@ def isolated_agent(*plugins: Any, entry_points: bool = False, config: Config | N
 
         agent = isolated_agent(enable_services=True)
     """
-    from dosaku.agent import Agent
-
     if config is None:
         config = Config(path="/nonexistent/dosaku-test-config.ini", environ={})
     return Agent(config=config, plugin_manager=make_plugin_manager(*plugins, entry_points=entry_points), **kwargs)

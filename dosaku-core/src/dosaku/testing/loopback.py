@@ -217,7 +217,8 @@ class LoopbackServer:
         return {"error": f"injected HTTP {status}"}
 
     # --- plumbing ---
-    def _dispatch(self, handler: BaseHTTPRequestHandler) -> None:
+    def dispatch(self, handler: BaseHTTPRequestHandler) -> None:
+        """Answer one request the HTTP handler read (recording it, then playing a fault or :meth:`handle`)."""
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
         request = Request(handler.command, handler.path, {k.lower(): v for k, v in handler.headers.items()}, body)
@@ -241,7 +242,7 @@ class LoopbackServer:
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 try:
-                    server._dispatch(self)
+                    server.dispatch(self)
                 except (BrokenPipeError, ConnectionResetError):
                     self.close_connection = True
 

@@ -1,0 +1,3 @@
+"""The version of the dosaku distribution."""
+
+__version__ = "0.3.0"

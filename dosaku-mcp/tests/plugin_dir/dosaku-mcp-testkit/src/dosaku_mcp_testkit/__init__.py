@@ -1,0 +1,1 @@
+"""Test modules for dosaku-mcp (a directory plugin)."""
