@@ -2,7 +2,7 @@
 arguments? TaskBench-style scores over the requests in benchmarks/data/planner_requests.json.
 
     python benchmarks/bench_planner.py                 # every request, every backend
-    python benchmarks/bench_planner.py --quick         # 8 requests (a few minutes on 2 cores)
+    python benchmarks/bench_planner.py --quick         # 9 requests (a few minutes on 2 cores)
     python benchmarks/bench_planner.py --backends llamacpp,llamacpp-no-grammar
 
 Backends, all in the same run:
@@ -18,8 +18,9 @@ Each request names the tasks learned before it (its tools; ``learn_task`` offers
 the tools as nodes, their order as edges, and key arguments (a string key argument must appear in the argument,
 case-insensitively; other values must be equal). The modules doing the tasks are cheap in-process stand-ins
 registered through an in-process plugin (images are small PIL images, Go is a board kept in a dict, Tester does not
-run the code): the benchmark measures the planner, not the tools. MCP tools are not in the data: no MCP pack is
-installed in this repository yet.
+run the code; the MCP time server's task is built by dosaku-mcp from that server's tool list and answered by a
+stand-in): the benchmark measures the planner, not the tools. Requests whose packs are not installed (the
+image-editing tasks without dosaku-modules-stability, MCP without dosaku-mcp) are skipped and listed.
 
 Scores (per backend):
 
@@ -49,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import write_results  # noqa: E402
 
 DATA = Path(__file__).parent / "data" / "planner_requests.json"
-QUICK_IDS = ("chat-1", "image-1", "learn-2", "chain-1", "go-1", "go-4", "go-8", "tester-1")
+QUICK_IDS = ("chat-1", "image-1", "learn-2", "chain-1", "go-1", "go-4", "go-8", "tester-1", "mcp-1")
 ENV_BASE_URL, ENV_KEY, ENV_MODEL = "DOSAKU_BENCH_OPENAI_BASE_URL", "DOSAKU_BENCH_OPENAI_API_KEY", \
     "DOSAKU_BENCH_OPENAI_MODEL"
 EDITING = ("RemoveBackground", "Upscale", "RemoveText", "ReplaceBackground", "Inpaint", "SketchToImage", "Reimagine")
@@ -165,7 +166,44 @@ def stand_in_plugin() -> Any:
 
         stand_in = type(f"Bench{name}", (Module, spec_class), {action: method})
         modules.append(ModuleSpec(f"Bench{name}", (name,), target=stand_in))
+    mcp = mcp_task()
+    if mcp is not None:
+        tasks.append(mcp)
+        answers = {"get_current_time": {"timezone": "UTC", "datetime": "2026-01-01T12:00:00+00:00"},
+                   "convert_time": {"source": "12:00", "target": "17:00"}}
+        concrete = {name: (lambda value: lambda self, **kwargs: value)(answers[name]) for name in mcp.mcp_tools}
+        modules.append(ModuleSpec("BenchMcpTime", (mcp.__name__,), target=type("BenchMcpTime", (Module, mcp),
+                                                                                  concrete)))
     return in_process_plugin("bench-planner", tasks=tasks, modules=modules), [m.name for m in modules]
+
+
+#: The tools of the MCP time server (mcp-server-time), as it lists them: the MCP task is built from these by
+#: dosaku-mcp itself (its schema conversion), and a stand-in module answers.
+MCP_TIME_TOOLS = [
+    {"name": "get_current_time", "description": "Get the current time in a specific timezone.",
+     "input_schema": {"type": "object", "properties": {"timezone": {
+         "type": "string", "description": "IANA timezone name (e.g. 'America/New_York', 'Europe/London')."}},
+         "required": ["timezone"]}},
+    {"name": "convert_time", "description": "Convert time between timezones.",
+     "input_schema": {"type": "object", "properties": {
+         "source_timezone": {"type": "string", "description": "Source IANA timezone name."},
+         "time": {"type": "string", "description": "Time to convert in 24-hour format (HH:MM)."},
+         "target_timezone": {"type": "string", "description": "Target IANA timezone name."}},
+         "required": ["source_timezone", "time", "target_timezone"]}},
+]
+
+
+def mcp_task() -> Any:
+    """The task class dosaku-mcp makes for the MCP time server (None when dosaku-mcp is not installed)."""
+    try:
+        from dosaku_mcp.classes import build
+        from dosaku_mcp.servers import ServerEntry
+        from dosaku_mcp.tool_cache import ToolListing
+    except ImportError:
+        return None
+    entry = ServerEntry("time", "mcp-server-time", "McpTime", "module", 10.0, 10.0, "")
+    task_class, _ = build(entry, ToolListing(MCP_TIME_TOOLS, server_name="mcp-time"))
+    return task_class
 
 
 # --- scoring -----------------------------------------------------------------------------------------------------
@@ -352,8 +390,12 @@ def main() -> None:
     plugin, modules = stand_in_plugin()
     requests = json.loads(DATA.read_text())
     editing = any(name.removeprefix("Bench") in EDITING for name in modules)
-    skipped = [r["id"] for r in requests if not editing and any(t in EDITING for c in r["expected"]
-                                                                for t in [c["tool"].split("__")[0]])]
+    missing = set() if editing else set(EDITING)
+    if "BenchMcpTime" not in modules:
+        missing.add("McpTime")
+    skipped = [r["id"] for r in requests if missing & ({c["tool"].split("__")[0] for c in r["expected"]}
+                                                       | {c["arguments"].get("task") for c in r["expected"]}
+                                                       | set(r["tasks"]))]
     requests = [r for r in requests if r["id"] not in skipped]
     if args.quick:
         requests = [r for r in requests if r["id"] in QUICK_IDS]
