@@ -35,16 +35,16 @@ def main() -> None:
     args = parser.parse_args()
 
     from dosaku import Agent, Config
+    from dosaku_llamacpp.compat import load_llama  # llama_cpp.Llama, with the pack's work-around for AMX CPUs
     from dosaku_llamacpp.models import default_model_path
-    from llama_cpp import Llama
 
     path = default_model_path()
     options = {"temperature": 0.0, "max_tokens": args.max_tokens}
     agent = Agent(config=Config(path="/nonexistent/dosaku-bench.ini", environ={}))
     agent.learn("Chat", module="LlamaCppChat", n_threads=args.threads, **options)
     agent.Chat.module.load()
-    direct = Llama(model_path=str(path), n_ctx=2048, n_threads=args.threads, n_threads_batch=args.threads,
-                   verbose=False)
+    direct = load_llama(model_path=str(path), n_ctx=2048, n_threads=args.threads, n_threads_batch=args.threads,
+                        verbose=False)
 
     def direct_call(prompt: str, stream: bool) -> str:
         messages = [{"role": "user", "content": prompt}]

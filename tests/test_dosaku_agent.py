@@ -54,10 +54,18 @@ def test_dosaku_without_services_raises_the_readme_error(config, server):
     assert server.requests == []
 
 
-def test_dosaku_with_the_installed_plugins_raises_the_readme_error(dosaku_home):
-    with pytest.raises(ServicePermissionRequired, match=r"^Dosaku requires services be enabled\. Pass in "
-                                                         r"enable_services=True on init\.$"):
-        Dosaku(enable_services=False)
+def test_dosaku_with_the_installed_plugins_plans_offline_and_a_service_still_needs_permission(dosaku_home):
+    import importlib.util
+
+    readme_error = r"^Dosaku requires services be enabled\. Pass in enable_services=True on init\.$"
+    if importlib.util.find_spec("dosaku_llamacpp") is None:  # no local tool-calling model: only a service can plan
+        with pytest.raises(ServicePermissionRequired, match=readme_error):
+            Dosaku(enable_services=False)
+    else:  # LlamaCppChat calls tools: Dosaku() works offline
+        dosk = Dosaku(enable_services=False)
+        assert dosk.Chat.module_name == "LlamaCppChat" and not dosk.enable_services
+    with pytest.raises(ServicePermissionRequired, match=readme_error):
+        Dosaku(enable_services=False, chat_module="OpenAIChat")
 
 
 def test_an_executor_chat_module_needs_executors(config):

@@ -88,3 +88,26 @@ def test_two_browser_sessions_chat_at_once_with_streamed_replies(browser, smollm
         first_context.close()
         second_context.close()
     assert "Traceback" not in smollm2_server.log()
+
+
+def test_dosaku_tools_plans_offline_with_the_local_model(browser, smollm2_server):
+    """No services: "Dosaku (tools)" is offered, plans with LlamaCppChat (grammar-held tool calls) and shows its
+    steps as thoughts, then its answer."""
+    context, page = open_chat(browser, smollm2_server.url)
+    try:
+        page.locator("#chat-module input").click()
+        page.get_by_role("option", name="Dosaku (tools)").click()
+        page.locator("#chat-status").get_by_text("Chatting with Dosaku (tools).").wait_for()
+        send(page, "Learn the PlayGo task so we can play Go.")
+        page.locator("#chat-status").get_by_text("step(s)").wait_for()
+        status = page.locator("#chat-status").inner_text()
+        conversation = page.locator("#chatbot").inner_text()
+        assert "learn_task" in conversation and "PlayGo" in conversation, conversation
+        assert "Chatting with Dosaku (tools)." in status and "Traceback" not in conversation
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        screenshot = ARTIFACTS / "gui_dosaku_tools_offline.png"
+        page.screenshot(path=str(screenshot), full_page=True)
+        print(f"\nscreenshot of Dosaku (tools) offline: {screenshot}")
+    finally:
+        context.close()
+    assert "Traceback" not in smollm2_server.log()

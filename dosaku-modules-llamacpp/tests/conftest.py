@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # models_helpers.py (tests run with --import-mode=importlib)
+sys.path.insert(0, str(Path(__file__).parent))  # models_helpers, tool_samples (tests run with --import-mode=importlib)
 
 from models_helpers import TINY, TINY_KEY, tiny_entry, write_user_catalog  # noqa: E402
 

@@ -86,7 +86,8 @@ def test_oldest_turns_are_dropped_when_the_conversation_outgrows_the_context():
 
 
 def test_unknown_option_is_refused(smollm2):
-    with pytest.raises(DosakuError, match="unknown option\\(s\\) colour; it takes stream and temperature"):
+    with pytest.raises(DosakuError, match="unknown option\\(s\\) colour; it takes stream, tools, tool_choice, "
+                                          "tool_results and temperature"):
         smollm2.message("Hi", colour="red")
 
 

@@ -125,7 +125,8 @@ class AgentSession:
     @property
     def dosaku(self) -> Any:
         """This session's :class:`~dosaku.agents.Dosaku` (made on first use, with the session agent's plugins and
-        config; it learns tasks on demand). Raises ServicePermissionRequired when services are not enabled."""
+        config; it picks its tool-calling Chat module, offline with a local one such as LlamaCppChat, and learns
+        tasks on demand). Raises ServicePermissionRequired when only a service could plan and services are off."""
         if self._dosaku is None:
             from dosaku.agents import Dosaku
 
@@ -133,6 +134,7 @@ class AgentSession:
                 enable_services=self.agent.enable_services, stream_chat=False, system_prompt=self.options.system_prompt,
                 config=self.agent.config, plugin_manager=self.agent.plugin_manager,
             )
+            self._tune_local_planner()
             if getattr(self, "user", None) is not None:  # history: it logs as this session's user
                 from dosaku.logs import use_user
 
@@ -143,6 +145,24 @@ class AgentSession:
     def dosaku_agent(self) -> Any:
         """This session's Dosaku agent if it was made (None otherwise); unlike :attr:`dosaku`, never makes it."""
         return self._dosaku
+
+    def _tune_local_planner(self) -> None:
+        """A local planner samples as the GUI was started (``--temperature``, ``--max-tokens``); a service keeps its
+        own defaults."""
+        dosaku = self._dosaku
+        name = dosaku.Chat.module_name
+        spec = dosaku.registry.module(name)
+        if spec.kind != "module":
+            return
+        module_class = spec.load()
+        wanted = {"temperature": self.options.temperature, "max_tokens": self.options.max_tokens}
+        tuned = {key: value for key, value in wanted.items() if accepts_keyword(module_class, key, strict=True)}
+        if not tuned:
+            return
+        kept = {"system_prompt": getattr(dosaku.Chat.module, "system_prompt", None), "config": self.agent.config}
+        tuned.update({key: value for key, value in kept.items()
+                      if value is not None and accepts_keyword(module_class, key, strict=True)})
+        dosaku.learn("Chat", module=name, **tuned)
 
     def do(self, request: str) -> Iterator[Any]:
         """Have the Dosaku agent do ``request``: yields each step as it finishes, then the answer."""
