@@ -100,6 +100,20 @@ def test_the_best_permitted_tool_calling_module_is_chosen_a_local_one_first():
     assert agent_with(local, ghost).learned["Chat"].module_name == "ScriptedChat"  # a broken one is passed over
 
 
+def test_with_services_on_a_service_whose_key_is_set_comes_first(tmp_path):
+    local = ModuleSpec("ScriptedChat", ("Chat",), target=ScriptedChat, priority=50)
+    paid = ModuleSpec("PaidToolChat", ("Chat",), target=PaidToolChat, kind="service", needs_key="PAID")
+    plugin = in_process_plugin("chats", modules=[local, paid])
+
+    def chosen(environ: dict[str, str], **kwargs: Any) -> str:
+        config = Config(tmp_path / "c.ini", environ)
+        return Dosaku(config=config, plugin_manager=make_plugin_manager(plugin), **kwargs).learned["Chat"].module_name
+
+    assert chosen({}, enable_services=True) == "ScriptedChat"  # no key: the local one
+    assert chosen({"PAID_API_KEY": "k-123"}, enable_services=True) == "PaidToolChat"  # the product README's setup
+    assert chosen({"PAID_API_KEY": "k-123"}) == "ScriptedChat"  # services off
+
+
 def test_no_tool_calling_module_says_what_to_install():
     with pytest.raises(ChatCannotCallTools, match="pip install dosaku-modules-llamacpp"):
         Dosaku(config=CONFIG, plugin_manager=make_plugin_manager())  # EchoBot alone cannot call tools

@@ -1,6 +1,8 @@
 """Which Chat module the Dosaku agent talks through: the one named, else ``[DOSAKU] CHAT_MODULE``, else the best
-installed Chat module that can call tools and that the agent may use — a local module before an executor before a
-service, then by priority — so ``Dosaku()`` works offline when a local tool-calling model is installed.
+installed Chat module that can call tools and that the agent may use. With services enabled, a service whose API
+key is configured comes first (the product README's setup: services on and an OpenAI key in config.ini means GPT);
+otherwise a local module before an executor before a service, then by priority — so ``Dosaku()`` works offline when
+a local tool-calling model is installed.
 
 Example::
 
@@ -30,6 +32,13 @@ def require(agent: Agent, kind: str) -> None:
     raise ExecutorPermissionRequired("Dosaku requires executors be enabled. Pass in enable_executors=True on init.")
 
 
+def preference(agent: Agent, spec: ModuleSpec) -> tuple[int, int]:
+    """Sort key of a permitted candidate: a service with its key configured first, then by kind (local first)."""
+    keyed = spec.kind == "service" and bool(spec.needs_key) and agent.config.api_key(spec.needs_key,
+                                                                                      spec.key_env_var) is not None
+    return (0 if keyed else 1, KIND_PREFERENCE[spec.kind])
+
+
 def can_call_tools(spec: ModuleSpec) -> bool:
     """Whether ``spec``'s module class supports tool calls (imports the class, builds nothing)."""
     try:
@@ -57,7 +66,8 @@ def choose_chat_module(agent: Agent, requested: str | None) -> str:
         require(agent, kind)
         return requested
     installed = agent.registry.modules_for("Chat")
-    permitted = sorted((spec for spec in installed if agent.permits(spec.kind)), key=lambda s: KIND_PREFERENCE[s.kind])
+    permitted = [spec for spec in installed if agent.permits(spec.kind)]
+    permitted.sort(key=lambda spec: preference(agent, spec))
     for spec in permitted:
         if can_call_tools(spec):
             return spec.name
