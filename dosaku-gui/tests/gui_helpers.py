@@ -22,6 +22,12 @@ from dosaku.tasks.restore_faces import RestoreFaces
 from dosaku.tasks.text_to_image import TextToImage
 from dosaku.testing import in_process_plugin, isolated_agent
 
+#: Debian's chromium, headless, as the browser tests drive it (never a browser downloaded by playwright).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("DOSAKU_ARTIFACTS", REPO_ROOT / "artifacts"))
 SERVER_START_TIMEOUT_S = 180.0

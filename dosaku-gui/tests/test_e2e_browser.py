@@ -1,12 +1,8 @@
 """End to end in a real browser (Debian chromium driven by playwright) against a real ``dosaku_gui`` + SmolLM2."""
 from __future__ import annotations
 
-import pytest
 from gui_helpers import ARTIFACTS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 TIMEOUT_MS = 180_000
 
 # Records every distinct text the last bot message shows, to prove the reply was streamed into the page.
@@ -21,16 +17,6 @@ OBSERVE_STREAM = """() => {
   new MutationObserver(record).observe(document.querySelector('#chatbot'),
                                        {subtree: true, childList: true, characterData: true});
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=TIMEOUT_MS)
-        yield browser
-        browser.close()
 
 
 def open_chat(browser, url):

@@ -12,7 +12,6 @@ from dosaku.config import Config
 from dosaku.logs import LogStore
 from dosaku_gui.auth import GuiUsers
 from gui_helpers import ARTIFACTS, GuiServer
-from test_e2e_browser import CHROMIUM, CHROMIUM_ARGS, browser  # noqa: F401 - the browser fixture
 
 TIMEOUT_MS = 120_000
 ECHO = "Hi, I'm EchoBot. You said: "

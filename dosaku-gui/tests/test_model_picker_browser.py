@@ -15,9 +15,6 @@ from gui_helpers import ARTIFACTS, GuiServer
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("dosaku_llamacpp") is None,
                                 reason="dosaku-modules-llamacpp is not installed in this environment")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 TIMEOUT_MS = 180_000
 TINY_KEY = "test-org/Tiny-Chat-GGUF/tiny-chat-q4_1.gguf"
 RATE = 6_000_000  # bytes/s: the 98 MB download takes about 16 s, long enough to watch it and chat meanwhile
@@ -50,16 +47,6 @@ def picker_server(tmp_path_factory):
             yield server, hub, home
         finally:
             server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=TIMEOUT_MS)
-        yield browser
-        browser.close()
 
 
 def open_page(browser, url):

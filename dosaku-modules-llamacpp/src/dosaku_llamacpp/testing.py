@@ -12,8 +12,8 @@ Example::
         server.cut_after(1_000_000)            # the next transfer drops half-way
         server.requests[-1].headers.get('range')
 
-# TODO(core): dosaku.testing.loopback.LoopbackServer's Reply cannot stream a large body with a Content-Length (nor
-# sendfile it), so this server stands on http.server directly, with the same shape (records, queued faults, bounds).
+It shares the server's life (start, stop, url) with core's loopback servers (:class:`ThreadedLoopback`) but answers
+with its own handler, since a file must go out with a Content-Length, in ranges and by sendfile.
 """
 from __future__ import annotations
 
@@ -24,9 +24,11 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from dosaku.testing.loopback import ThreadedLoopback
 
 #: Longest a fault may stall a request, so that a test that forgets to stop stays bounded.
 MAX_STALL_S = 30.0
@@ -74,7 +76,7 @@ def sha256_of(path: str | os.PathLike[str]) -> str:
         return hashlib.file_digest(file, "sha256").hexdigest()
 
 
-class HuggingFaceFiles:
+class HuggingFaceFiles(ThreadedLoopback):
     """Serve local files under Hugging Face-style paths: ``{'owner/repo/file.gguf': path}`` (revision any).
 
     Args:
@@ -86,6 +88,7 @@ class HuggingFaceFiles:
 
     def __init__(self, files: dict[str, str | os.PathLike[str]], rate: float | None = None, redirect: bool = True,
                  linked_etag: bool = True):
+        super().__init__()
         self.files: dict[str, Hosted] = {}
         for key, path in files.items():
             self.add(key, path)
@@ -94,9 +97,6 @@ class HuggingFaceFiles:
         self.faults: deque[FileFault] = deque()
         self.bytes_sent = 0
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     def add(self, key: str, path: str | os.PathLike[str]) -> Hosted:
         """Serve ``path`` as ``owner/repo/file``."""
@@ -108,35 +108,6 @@ class HuggingFaceFiles:
     def url_of(self, key: str, revision: str = "main") -> str:
         owner, repo, file = key.split("/", 2)
         return f"{self.url}/{owner}/{repo}/resolve/{revision}/{file}"
-
-    # --- lifecycle ---
-    def start(self) -> HuggingFaceFiles:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        server.daemon_threads = True
-        server.block_on_close = False
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> HuggingFaceFiles:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "start the server first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     @property
     def transfers(self) -> list[Seen]:
@@ -185,7 +156,7 @@ class HuggingFaceFiles:
             with self._lock:
                 fault = self.faults.popleft() if self.faults else None
         if fault is not None and fault.stall_s:
-            self._stop.wait(fault.stall_s)
+            self.wait_or_stop(fault.stall_s)
         if fault is not None and fault.status is not None:
             return self._plain(handler, fault.status, b'{"error": "injected"}')
         if not transfer:
@@ -225,7 +196,7 @@ class HuggingFaceFiles:
                 return
             file.seek(start)
             offset, began = start, time.monotonic()
-            while offset < hosted.size and not self._stop.is_set():
+            while offset < hosted.size and not self.stopping:
                 block = bytearray(file.read(BLOCK))
                 if cut is not None and offset - start + len(block) > cut:
                     block = block[: max(cut - (offset - start), 0)]
@@ -244,7 +215,7 @@ class HuggingFaceFiles:
                 if self.rate:
                     ahead = (offset - start) / self.rate - (time.monotonic() - began)
                     if ahead > 0:
-                        self._stop.wait(min(ahead, MAX_STALL_S))
+                        self.wait_or_stop(min(ahead, MAX_STALL_S))
 
     @staticmethod
     def _plain(handler: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str] | None = None):
@@ -257,7 +228,7 @@ class HuggingFaceFiles:
         if handler.command != "HEAD":
             handler.wfile.write(body)
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -151,20 +151,39 @@ class Reply:
             pass
 
 
-class LoopbackServer:
-    """A threaded HTTP/1.1 server on 127.0.0.1 (an ephemeral port) that records requests and plays faults."""
+class ThreadedLoopback:
+    """The life of a threaded HTTP/1.1 server on 127.0.0.1 (an ephemeral port): :meth:`start`/:meth:`stop` or a
+    ``with`` block, and :attr:`url`. Subclasses give :meth:`handler_class` (a ``BaseHTTPRequestHandler``).
+
+    Example::
+
+        class Files(ThreadedLoopback):
+            def handler_class(self):
+                return MyHandler
+
+        with Files() as server:
+            urllib.request.urlopen(server.url + '/x')
+    """
 
     def __init__(self) -> None:
-        self.requests: list[Request] = []
-        self.faults: deque[Fault] = deque()
         self._stop = threading.Event()
-        self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
-    # --- lifecycle ---
-    def start(self) -> LoopbackServer:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:  # pragma: no cover - every subclass gives one
+        raise NotImplementedError
+
+    @property
+    def stopping(self) -> bool:
+        """Whether :meth:`stop` was called (handlers that stall check it, so a test never hangs)."""
+        return self._stop.is_set()
+
+    def wait_or_stop(self, seconds: float) -> bool:
+        """Sleep ``seconds``, or less when the server stops; True when it stopped."""
+        return self._stop.wait(seconds)
+
+    def start(self) -> Any:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler_class())
         server.daemon_threads = True
         server.block_on_close = False
         self._server = server
@@ -191,6 +210,16 @@ class LoopbackServer:
         """``http://127.0.0.1:<port>``."""
         assert self._server is not None, "start the server first"
         return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+
+class LoopbackServer(ThreadedLoopback):
+    """A threaded HTTP/1.1 server on 127.0.0.1 (an ephemeral port) that records requests and plays faults."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[Request] = []
+        self.faults: deque[Fault] = deque()
+        self._lock = threading.Lock()
 
     # --- faults ---
     def fail(self, status: int, times: int = 1, body: Any = None, headers: dict[str, str] | None = None) -> None:
@@ -234,7 +263,7 @@ class LoopbackServer:
             return
         self.handle(request, reply)
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
