@@ -112,3 +112,15 @@ def test_numbers(tmp_path):
     assert config.number("OPENAI", "UNSET", 60.0) == 60.0
     with pytest.raises(ConfigError, match=r"\[OPENAI\] MAX_RETRIES must be a number, not 'x'\."):
         config.number("openai", "max_retries", 2)
+
+
+def test_reload_reads_what_another_config_wrote(tmp_path):
+    from dosaku.testing import isolated_agent
+
+    path = tmp_path / "config.ini"
+    agent = isolated_agent(config=Config(path, environ={}))
+    assert agent.config.get("PLACEMENT", "Counter") is None
+    Config(path, environ={}).set("PLACEMENT", "Counter", "sandbox")  # e.g. Ponder, for the module it wrote
+    assert agent.config.get("PLACEMENT", "Counter") is None  # read once...
+    agent.refresh()
+    assert agent.config.get("PLACEMENT", "Counter") == "sandbox"  # ... and again on refresh

@@ -148,27 +148,24 @@ def test_readme_flow_writes_a_plugin_then_the_same_process_learns_and_plays_it(m
     assert agent.registry.module("PerfectTicTacToe").kind == "executor"  # generated code: executors only
     with pytest.raises(ExecutorPermissionRequired):
         Agent(enable_services=True).learn("TicTacToe")
+    # generated code is quarantined by default: Ponder wrote [PLACEMENT] PerfectTicTacToe = sandbox, which this agent
+    # read again on refresh, so the module is built and called in a sandboxed worker (dosaku-modules-python) and its
+    # code never runs here; locally only when asked
+    assert Config().get("PLACEMENT", "PerfectTicTacToe") == "sandbox"
     agent.learn("TicTacToe")
     assert agent.tasks == ["Ponder", "TicTacToe"] and agent.loaded_modules == ["Ponder", "PerfectTicTacToe"]
+    assert type(agent.TicTacToe.module).__name__ == "Quarantined"
     assert agent.api("TicTacToe") == ["new_game", "move", "board", "winner"]
     assert agent.doc("TicTacToe") == "Play tic tac toe against an AI player: the human is X, the AI is O."
     agent.TicTacToe.new_game()
     agent.TicTacToe(1, 1)  # the default action: move
     cells = sum(agent.TicTacToe.board(), [])
     assert cells.count("X") == 1 and cells.count("O") == 1 and agent.TicTacToe.winner() is None
-    assert Path(MARKER).read_text().split() == [str(os.getpid())]  # imported here only by the explicit learn
-    # generated code is quarantined by default: Ponder wrote [PLACEMENT] PerfectTicTacToe = sandbox, so an agent
-    # reading config.ini runs the module in a sandboxed worker (dosaku-modules-python); locally only when asked
-    assert Config().get("PLACEMENT", "PerfectTicTacToe") == "sandbox"
-    quarantined = Agent(enable_executors=True)
-    quarantined.learn("TicTacToe")
-    assert type(quarantined.TicTacToe.module).__name__ == "Quarantined"
-    quarantined.TicTacToe.new_game()
-    quarantined.TicTacToe(0, 0)
-    assert sum(quarantined.TicTacToe.board(), []).count("O") == 1 and quarantined.TicTacToe.winner() is None
-    quarantined.unlearn("TicTacToe")
+    # the module's code ran in the sandbox only (its plugin and task, an interface, are read here to list and doc it)
+    assert not Path(MARKER).exists() and not [name for name in sys.modules if name.startswith(f"{PACKAGE}.modules")]
     agent.learn("TicTacToe", placement="local")
     assert type(agent.TicTacToe.module).__name__ == "PerfectTicTacToe"
+    assert Path(MARKER).read_text().split() == [str(os.getpid())]  # imported here only by the explicit learn
 
 
 def test_provenance_records_model_prompts_time_and_file_hashes(model):

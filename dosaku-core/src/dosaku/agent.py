@@ -184,8 +184,9 @@ class Agent:
         """See plugins installed (or removed) since the agent was made, and new or changed plugin folders in the
         user's plugin directories (see :mod:`dosaku.plugins.folders`), without a restart.
 
-        Learned tasks stay as they are. :attr:`learnable_tasks` and :meth:`learn` notice changed plugin folders by
-        themselves; installed distributions need this call.
+        The config file is read again too (e.g. the ``[PLACEMENT]`` Ponder writes for what it made). Learned tasks
+        stay as they are. :attr:`learnable_tasks` and :meth:`learn` notice changed plugin folders by themselves;
+        installed distributions need this call.
 
         Example::
 
@@ -195,6 +196,7 @@ class Agent:
         import importlib
 
         importlib.invalidate_caches()
+        self.config.reload()
         if self._owns_plugin_manager:
             self._plugin_manager = plugin_manager(config=self.config)  # anew, so uninstalled plugins go too
         else:

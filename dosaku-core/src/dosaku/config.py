@@ -175,6 +175,16 @@ class Config(Mapping[str, ConfigSection]):
         """Where Dosaku caches downloads such as model weights (``$DOSAKU_CACHE_DIR`` or the user cache dir)."""
         return user_dir("cache")
 
+    def reload(self) -> None:
+        """Read ``config.ini`` again on the next lookup (another process, or another Config, may have written it).
+
+        Example::
+
+            Config().set('PLACEMENT', 'TicTacToe', 'sandbox')   # e.g. Ponder
+            agent.config.reload()                               # agent.refresh() does this too
+        """
+        self._parser = None
+
     def _file(self) -> configparser.ConfigParser:
         if self._parser is None:
             parser = configparser.ConfigParser(interpolation=None)

@@ -44,12 +44,8 @@ class Limits:
 
     def tightened(self, **limits: Any) -> Limits:
         """These limits with some made stricter; a looser or unknown limit raises :class:`LimitError`."""
-        known = {field.name for field in fields(self)}
+        self._check(limits)
         for name, value in limits.items():
-            if name not in known:
-                raise LimitError(f"Unknown limit {name!r}. The limits are: {', '.join(sorted(known))}.")
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
-                raise LimitError(f"The limit {name}={value!r} must be a positive number.")
             if value > getattr(self, name):
                 raise LimitError(
                     f"The limit {name}={value} is looser than this executor allows ({getattr(self, name)}). "
@@ -60,13 +56,17 @@ class Limits:
     def loosened(self, **limits: Any) -> Limits:
         """These limits with some set anew (a learn-time ceiling); an unknown or non-positive one raises
         :class:`LimitError`."""
+        self._check(limits)
+        return replace(self, **limits)
+
+    def _check(self, limits: dict[str, Any]) -> None:
+        """:class:`LimitError` for an unknown limit or one that is not a positive number."""
         known = {field.name for field in fields(self)}
         for name, value in limits.items():
             if name not in known:
                 raise LimitError(f"Unknown limit {name!r}. The limits are: {', '.join(sorted(known))}.")
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
                 raise LimitError(f"The limit {name}={value!r} must be a positive number.")
-        return replace(self, **limits)
 
     def as_dict(self) -> dict[str, Any]:
         """The limits as a plain dict."""
