@@ -90,7 +90,7 @@ def test_work_directory_is_a_private_noexec_tmpfs(tester):
                         "[os.getcwd(), open('a.txt').read(), [m[5] for m in mounts if m[4] == '/tmp']]")
     assert result.ok, result.error
     cwd, text, options = result.value
-    assert cwd == "/tmp" and text == "hi"
+    assert cwd == "/tmp/work" and text == "hi"
     assert "noexec" in options[0].split(",") and "nosuid" in options[0].split(",")
 
 
@@ -247,6 +247,8 @@ def test_another_interpreter_runs_with_its_own_packages(tmp_path):
     assert result.ok and result.value == 42 and result.stdout == f"{tmp_path / 'venv'}\n", result
     denied = tester.run(f"open({str(site_packages / 'probe_in_tmp.py')!r}, 'a').write('VALUE = 0')")
     assert not denied.ok and (site_packages / "probe_in_tmp.py").read_text() == "VALUE = 42\n"
+    fresh = tester.run("import os\nos.listdir('.')")
+    assert fresh.ok and fresh.value == [], fresh  # the interpreter bound under /tmp does not show in the work dir
 
 
 def test_a_config_and_home_under_tmp_do_not_break_runs(dosaku_home, tmp_path):

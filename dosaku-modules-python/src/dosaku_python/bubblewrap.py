@@ -4,7 +4,9 @@ The root is a fresh tmpfs holding only: the system directories (``/usr`` and the
 merged-/usr system) and the dynamic linker's cache, read-only; the interpreter's prefixes and the package
 directories on its ``sys.path``, read-only (:mod:`dosaku_python.interpreter`); the runner's two files; a procfs of
 the run's own PID namespace; a minimal ``/dev`` with a private ``/dev/shm``; and ``/tmp``, a tmpfs of ``disk_mb``
-that is the work directory (the runner remounts both tmpfs ``noexec``). Nothing of the user's home, config or
+holding the work directory ``/tmp/work`` (the runner remounts both tmpfs ``noexec``). The work directory is a
+directory of its own, so that an interpreter living under ``/tmp`` (a checkout or virtual environment there),
+bound back read-only at its path, never shows in it. Nothing of the user's home, config or
 ``/etc`` beyond the linker cache.
 """
 from __future__ import annotations
@@ -17,7 +19,8 @@ import subprocess
 from dosaku_python.interpreter import SYSTEM, SYSTEM_FILES, Interpreter
 
 NAMESPACES = ("user", "pid", "net", "ipc", "uts", "cgroup", "mount")
-WORK_DIR = "/tmp"
+TMP_DIR = "/tmp"
+WORK_DIR = "/tmp/work"
 SHARED_MEMORY = "/dev/shm"  # POSIX shared memory and semaphores (multiprocessing): private, sized and noexec too
 RUNNER_DIR = "/run/dosaku"
 HOSTNAME = "dosaku-sandbox"
@@ -68,7 +71,8 @@ def command(interpreter: Interpreter, disk_mb: int, fds: dict[str, int]) -> list
         "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup",
         "--hostname", HOSTNAME, "--die-with-parent", "--new-session",
         "--cap-drop", "ALL", "--cap-add", "CAP_SYS_ADMIN",  # only for the runner's noexec remount; it drops it
-        "--size", str(disk_mb * 1024 * 1024), "--perms", "0700", "--tmpfs", WORK_DIR,
+        "--size", str(disk_mb * 1024 * 1024), "--perms", "0700", "--tmpfs", TMP_DIR,
+        "--perms", "0700", "--dir", WORK_DIR,
         "--proc", "/proc", "--dev", "/dev", "--size", str(disk_mb * 1024 * 1024), "--tmpfs", SHARED_MEMORY,
         *_system_mounts(),
     ]

@@ -419,7 +419,7 @@ class Sandbox:
         if not abi:
             warn_once("Landlock", "this kernel offers none")
         job = {"code": code, "limits": limits.as_dict(), "workdir": bubblewrap.WORK_DIR, "result_fd": result_write,
-               "remount_noexec": [bubblewrap.WORK_DIR, bubblewrap.SHARED_MEMORY],
+               "remount_noexec": [bubblewrap.TMP_DIR, bubblewrap.SHARED_MEMORY],
                "writable": [bubblewrap.SHARED_MEMORY], "drop_capabilities": True, "landlock": abi,
                "readable": bubblewrap.readable(interpreter), "own_proc": True, "seccomp": seccomp,
                "requests_fd": requests_fd}
