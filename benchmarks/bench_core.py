@@ -4,7 +4,9 @@
     ``python -c "import dosaku; dosaku.Agent().learnable_tasks"`` (goal <= 100 ms) and ``dosaku tasks``
     (goal <= 250 ms), against ``python -c pass``; also against the start of dosaku 0.2 with its registry cache, as
     recorded when it was measured (it is gone: start-up now always asks the installed plugins, so it is never stale)
-(b) a call: ``agent.Chat.message`` through the agent vs ``EchoBot().message`` called directly (goal <= 1.2x)
+(b) a call: ``agent.Chat.message`` through the agent vs ``EchoBot().message`` called directly (goal <= 1.2x), with
+    the conversation log off (the agent's own dispatch); with the log on (the default) it is reported too, and its
+    cost is ``bench_logs.py``'s subject
 
     python benchmarks/bench_core.py
 """
@@ -78,20 +80,27 @@ def chat_call() -> dict[str, float]:
     from dosaku import Agent
     from dosaku.modules import EchoBot
 
-    agent = Agent()
-    agent.learn("Chat")
-    direct = EchoBot()
+    os.environ["DOSAKU_DATA_DIR"] = tempfile.mkdtemp(prefix="dosaku-bench-")  # the log goes there, not to yours
     message = "Hello, what's your name?"
-
-    def through_agent() -> None:
-        agent.Chat.message(message)
+    direct = EchoBot()
+    agents = {}
+    for name, log in (("unlogged", False), ("logged", None)):
+        agents[name] = Agent(log=log)
+        agents[name].learn("Chat")
 
     def called_directly() -> None:
         direct.message(message)
 
+    def through_agent() -> None:
+        agents["unlogged"].Chat.message(message)
+
+    def through_logging_agent() -> None:
+        agents["logged"].Chat.message(message)
+
     direct_s, agent_s = per_call_seconds([called_directly, through_agent], CALLS)
+    _, logged_s = per_call_seconds([called_directly, through_logging_agent], CALLS // 20)
     return {"direct_call_us": direct_s * 1e6, "agent_call_us": agent_s * 1e6, "call_ratio": agent_s / direct_s,
-            "call_goal": 1.2}
+            "call_goal": 1.2, "agent_call_logged_us": logged_s * 1e6}
 
 
 if __name__ == "__main__":

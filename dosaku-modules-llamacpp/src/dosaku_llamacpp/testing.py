@@ -144,7 +144,8 @@ class HuggingFaceFiles(ThreadedLoopback):
             return None, False
         return self.files.get("/".join(match.groups())), not self.redirect
 
-    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+    def answer(self, handler: BaseHTTPRequestHandler) -> None:
+        """Answer one request the HTTP handler read (recording it, then playing a fault or serving the file)."""
         with self._lock:
             headers = {key.lower(): value for key, value in handler.headers.items()}
             self.requests.append(Seen(handler.command, handler.path, headers))
@@ -236,7 +237,7 @@ class HuggingFaceFiles(ThreadedLoopback):
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 try:
-                    server._answer(self)
+                    server.answer(self)
                 except (BrokenPipeError, ConnectionResetError):
                     self.close_connection = True
 

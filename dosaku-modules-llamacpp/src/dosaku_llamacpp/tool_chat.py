@@ -25,6 +25,7 @@ from dosaku.conversation import Conversation
 from dosaku.errors import DosakuError
 from dosaku.tool_calls import ChatReply
 
+from dosaku_llamacpp.prompt_budget import BUSY_TIMEOUT_S, PROMPT_OVERHEAD
 from dosaku_llamacpp.tool_calls import (
     ParsedReply,
     Tool,
@@ -83,7 +84,8 @@ class ToolCalling:
 
         llama = self.llama  # type: ignore[attr-defined]
         eos, bos = llama.token_eos(), llama.token_bos()
-        text = llama._model.token_get_text
+        def text(token: int) -> str:
+            return llama.detokenize([token], special=True).decode("utf-8", "replace")
         return Jinja2ChatFormatter(
             template=self.chat_template or "", eos_token=text(eos) if eos != -1 else "",
             bos_token=text(bos) if bos != -1 else "", stop_token_ids=[eos],
@@ -150,7 +152,6 @@ class ToolCalling:
     def _generate_with_tools(
         self, new: list[dict[str, Any]], tools: dict[str, Tool], choice: str | None, options: dict[str, Any]
     ) -> Iterator[str]:
-        from dosaku_llamacpp.chat import BUSY_TIMEOUT_S
 
         if not self._lock.acquire(timeout=BUSY_TIMEOUT_S):  # type: ignore[attr-defined]
             raise DosakuError("LlamaCppChat is busy with another message; try again when it has answered.")
@@ -211,7 +212,6 @@ class ToolCalling:
         reserve = max(min(max_tokens, self.n_ctx // 4), CALL_RESERVE)  # type: ignore[attr-defined]
         turns = self._fitting_turns(system, new, reserve, extra)  # type: ignore[attr-defined]
         messages = form.render([*system, *turns, *new], tools, choice, offering=True)
-        from dosaku_llamacpp.chat import PROMPT_OVERHEAD
 
         size = sum(self._estimate_tokens(turn) for turn in messages) + PROMPT_OVERHEAD  # type: ignore[attr-defined]
         return messages, size + (extra if form.template_renders_tools else 0)

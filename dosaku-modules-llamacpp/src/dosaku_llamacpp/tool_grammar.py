@@ -115,7 +115,8 @@ def grammar_parses(llama: Any, grammar: str, root: str = "root") -> bool:
     it prints why to stderr)."""
     import llama_cpp
 
-    sampler = llama_cpp.llama_sampler_init_grammar(llama._model.vocab, grammar.encode("utf-8"), root.encode("utf-8"))
+    vocab = llama_cpp.llama_model_get_vocab(llama.model)
+    sampler = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode("utf-8"), root.encode("utf-8"))
     if not sampler:
         return False
     llama_cpp.llama_sampler_free(sampler)
