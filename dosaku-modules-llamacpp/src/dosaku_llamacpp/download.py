@@ -165,6 +165,18 @@ def _content_range_total(value: str | None) -> tuple[int | None, int | None]:
     return int(match.group(1)), (int(match.group(2)) if match.group(2).isdigit() else None)
 
 
+def _fill(response: Any, buffer: bytearray) -> int:
+    """Read into ``buffer`` until it is full or the body ends (one read returns what one socket read gave, often
+    far less): fewer, bigger chunks to write, hash and report."""
+    view, filled = memoryview(buffer), 0
+    while filled < len(buffer):
+        count = response.readinto(view[filled:])
+        if not count:
+            break
+        filled += count
+    return filled
+
+
 def _rehash(out: IO[bytes]) -> tuple[int, Any]:
     """The length and running SHA-256 of what the part file already holds."""
     hasher = hashlib.sha256()
@@ -275,7 +287,7 @@ def download(
                         if cancel is not None and cancel.is_set():
                             raise _Cancelled
                         buffer = background.buffer()
-                        count = response.readinto(buffer)
+                        count = _fill(response, buffer)
                         if not count:
                             background.give_back(buffer)
                             break
