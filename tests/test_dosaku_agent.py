@@ -14,7 +14,8 @@ from dosaku.testing import in_process_plugin, make_plugin_manager
 
 openai_plugin = pytest.importorskip("dosaku_openai.plugin", reason="needs dosaku-modules-openai")
 from agent_helpers import LOCAL, PAID_ONLY, PaidPainter, config, script, server  # noqa: E402, F401 - fixtures
-from dosaku_openai.chat import NOT_ANSWERED, OpenAIChat  # noqa: E402
+from dosaku.tool_calls import NOT_ANSWERED  # noqa: E402
+from dosaku_openai.chat import OpenAIChat  # noqa: E402
 from dosaku_openai.testing import TEST_KEY, FakeOpenAIServer  # noqa: E402
 from dosaku_python import plugin as python_plugin  # noqa: E402 - PythonTester, the Tester task
 

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from dosaku.errors import DosakuError, MissingAPIKey, ServicePermissionRequired
 from dosaku.testing import ChatContract
-from dosaku_openai.chat import NOT_ANSWERED, OpenAIChat
+from dosaku.tool_calls import NOT_ANSWERED
+from dosaku_openai.chat import OpenAIChat
 from dosaku_openai.testing import FakeOpenAIServer
 
 WEATHER = [{"type": "function", "function": {

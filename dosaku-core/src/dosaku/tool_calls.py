@@ -18,10 +18,16 @@ Example::
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dosaku.errors import DosakuError
 from dosaku.task import accepts_keyword
+
+#: The result given to a tool call the conversation moved on from without answering (so that the conversation
+#: stays one an OpenAI-style API accepts: every call answered).
+NOT_ANSWERED = "Not run: the conversation went on without this call's result."
 
 
 @dataclass(frozen=True)
@@ -87,3 +93,34 @@ def calls_tools(message: Any) -> bool:
         calls_tools(EchoBot.message)      # False
     """
     return accepts_keyword(message, "tools", strict=True) and accepts_keyword(message, "tool_results", strict=True)
+
+
+def pending_call_results(
+    chat: str, messages: list[dict[str, Any]], tool_results: Mapping[str, str] | None
+) -> list[dict[str, Any]]:
+    """The ``tool`` turns answering the tool calls of the conversation's last message: each with its result from
+    ``tool_results``, :data:`NOT_ANSWERED` when it has none.
+
+    Args:
+        chat: The Chat module's name, for the error message.
+        messages: The conversation so far (OpenAI's form: an assistant turn with ``tool_calls``).
+        tool_results: ``{call_id: output}``.
+
+    Raises:
+        DosakuError: a result answers no pending call.
+
+    Example::
+
+        pending_call_results('MyChat', conversation.messages, {'call_1': '18 C'})
+        # [{'role': 'tool', 'tool_call_id': 'call_1', 'content': '18 C'}]
+    """
+    pending = [call["id"] for turn in messages[-1:] for call in turn.get("tool_calls") or ()]
+    answers = dict(tool_results or {})
+    unknown = set(answers) - set(pending)
+    if unknown:
+        raise DosakuError(
+            f"{chat}: no pending tool call has the id(s) {sorted(unknown)}; answer the ids in the last reply's "
+            f"tool_calls ({sorted(pending) or 'none pending'})."
+        )
+    return [{"role": "tool", "tool_call_id": ident, "content": str(answers.get(ident, NOT_ANSWERED))}
+            for ident in pending]

@@ -23,7 +23,7 @@ from typing import Any
 
 from dosaku.conversation import Conversation
 from dosaku.errors import DosakuError
-from dosaku.tool_calls import ChatReply
+from dosaku.tool_calls import ChatReply, pending_call_results
 
 from dosaku_llamacpp.prompt_budget import BUSY_TIMEOUT_S, PROMPT_OVERHEAD
 from dosaku_llamacpp.tool_calls import (
@@ -38,8 +38,6 @@ from dosaku_llamacpp.tool_grammar import STRING_LIMIT, count_strings, grammar_pa
 
 log = logging.getLogger(__name__)
 
-#: The result given to a tool call the conversation moved on from without answering (as OpenAIChat's).
-NOT_ANSWERED = "Not run: the conversation went on without this call's result."
 #: Tokens kept free for a reply that calls a tool, when old turns are dropped to fit the context window.
 CALL_RESERVE = 192
 #: Without the grammar nothing bounds a call: it may take this many times max_tokens (at least MIN_CALL_TOKENS).
@@ -107,19 +105,8 @@ class ToolCalling:
         """The results of the pending tool calls (each answered, "Not run" when not given), then the message."""
         if message is None and not tool_results:
             raise TypeError("LlamaCppChat.message needs a message (a str), or tool_results answering tool calls.")
-        pending = [call["id"] for turn in self.conversation.messages[-1:] for call in turn.get("tool_calls") or ()]
-        answers = dict(tool_results or {})
-        unknown = set(answers) - set(pending)
-        if unknown:
-            raise DosakuError(
-                f"LlamaCppChat: no pending tool call has the id(s) {sorted(unknown)}; answer the ids in the last "
-                f"reply's tool_calls ({sorted(pending) or 'none pending'})."
-            )
-        new: list[dict[str, Any]] = [
-            {"role": "tool", "tool_call_id": ident,
-             "content": self._fitting_result(str(answers.get(ident, NOT_ANSWERED)))}
-            for ident in pending
-        ]
+        new = [{**turn, "content": self._fitting_result(turn["content"])}
+               for turn in pending_call_results("LlamaCppChat", self.conversation.messages, tool_results)]
         if message is not None:
             new.append({"role": "user", "content": message})
         return new

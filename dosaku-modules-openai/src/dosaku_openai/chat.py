@@ -8,11 +8,11 @@ from typing import Any
 import openai
 from dosaku.config import Config
 from dosaku.conversation import Conversation
-from dosaku.errors import DosakuError, ServiceError, ServiceTimeout
+from dosaku.errors import ServiceError, ServiceTimeout
 from dosaku.module import Service
 from dosaku.services import Reservation, estimate_prompt_tokens
 from dosaku.tasks.chat import Chat
-from dosaku.tool_calls import ChatReply, ToolCall
+from dosaku.tool_calls import ChatReply, ToolCall, pending_call_results
 
 from dosaku_openai.client import Connection, translate
 
@@ -20,8 +20,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_MAX_TOKENS = 1024
-#: The result sent for a tool call the conversation moved on from without answering.
-NOT_ANSWERED = "Not run: the conversation went on without this call's result."
 
 
 class OpenAIChat(Service, Chat):
@@ -104,7 +102,7 @@ class OpenAIChat(Service, Chat):
             tool_choice: ``'auto'``, ``'none'``, ``'required'`` or a specific function.
             tool_results: Results of the last reply's tool calls, ``{call_id: output}``. A call left unanswered
                 (none given for it, or a request that failed half-way through a tool loop) is answered with
-                :data:`NOT_ANSWERED`, so the conversation stays one the API accepts.
+                :data:`~dosaku.tool_calls.NOT_ANSWERED`, so the conversation stays one the API accepts.
 
         Returns:
             A :class:`~dosaku.tool_calls.ChatReply` (a ``str`` with ``tool_calls``), or when streaming an iterator
@@ -164,17 +162,7 @@ class OpenAIChat(Service, Chat):
     def _new_messages(self, message: str | None, tool_results: Mapping[str, str] | None) -> list[dict[str, Any]]:
         if message is None and not tool_results:
             raise TypeError("OpenAIChat.message needs a message (a str), or tool_results answering tool calls.")
-        pending = [call["id"] for m in self.conversation.messages[-1:] for call in m.get("tool_calls") or ()]
-        answers = dict(tool_results or {})
-        unknown = set(answers) - set(pending)
-        if unknown:
-            raise DosakuError(
-                f"OpenAIChat: no pending tool call has the id(s) {sorted(unknown)}; answer the ids in the last "
-                f"reply's tool_calls ({sorted(pending) or 'none pending'})."
-            )
-        new: list[dict[str, Any]] = [
-            {"role": "tool", "tool_call_id": i, "content": str(answers.get(i, NOT_ANSWERED))} for i in pending
-        ]
+        new = pending_call_results("OpenAIChat", self.conversation.messages, tool_results)
         if message is not None:
             if not isinstance(message, str):
                 raise TypeError(f"OpenAIChat.message takes a str, not {type(message).__name__}.")
