@@ -33,6 +33,15 @@ ARTIFACTS = Path(os.environ.get("DOSAKU_ARTIFACTS", REPO_ROOT / "artifacts"))
 SERVER_START_TIMEOUT_S = 180.0
 
 
+def save_screenshot(page: Any, name: str, what: str) -> Path:
+    """A full-page screenshot of ``page`` as ``artifacts/<name>`` (to look at after the run); returns its path."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=True)
+    print(f"\nscreenshot of {what}: {path}")
+    return path
+
+
 # --- in-process test modules ---------------------------------------------------------------------------------
 class MirrorFaces(Module, RestoreFaces):
     """'Restores' faces by mirroring the image and doubling its size (a real PIL transform)."""

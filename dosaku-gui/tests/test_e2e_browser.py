@@ -1,7 +1,7 @@
 """End to end in a real browser (Debian chromium driven by playwright) against a real ``dosaku_gui`` + SmolLM2."""
 from __future__ import annotations
 
-from gui_helpers import ARTIFACTS
+from gui_helpers import save_screenshot
 
 TIMEOUT_MS = 180_000
 
@@ -65,10 +65,7 @@ def test_two_browser_sessions_chat_at_once_with_streamed_replies(browser, smollm
         assert user_texts(first) == ["What is the capital of France? Answer in one word.", "Thank you!"]
         assert user_texts(second) == ["Name three fruits."]  # each session sees only its own history
 
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        screenshot = ARTIFACTS / "gui_chat_smollm2.png"
-        first.screenshot(path=str(screenshot), full_page=True)
-        print(f"\nscreenshot of the chat: {screenshot}")
+        screenshot = save_screenshot(first, "gui_chat_smollm2.png", "the chat")
         assert screenshot.stat().st_size > 10_000
     finally:
         first_context.close()
@@ -90,10 +87,7 @@ def test_dosaku_tools_plans_offline_with_the_local_model(browser, smollm2_server
         conversation = page.locator("#chatbot").inner_text()
         assert "learn_task" in conversation and "PlayGo" in conversation, conversation
         assert "Chatting with Dosaku (tools)." in status and "Traceback" not in conversation
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        screenshot = ARTIFACTS / "gui_dosaku_tools_offline.png"
-        page.screenshot(path=str(screenshot), full_page=True)
-        print(f"\nscreenshot of Dosaku (tools) offline: {screenshot}")
+        save_screenshot(page, "gui_dosaku_tools_offline.png", "Dosaku (tools) offline")
     finally:
         context.close()
     assert "Traceback" not in smollm2_server.log()

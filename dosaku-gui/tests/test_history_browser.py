@@ -11,7 +11,7 @@ import pytest
 from dosaku.config import Config
 from dosaku.logs import LogStore
 from dosaku_gui.auth import GuiUsers
-from gui_helpers import ARTIFACTS, GuiServer
+from gui_helpers import GuiServer, save_screenshot
 
 TIMEOUT_MS = 120_000
 ECHO = "Hi, I'm EchoBot. You said: "
@@ -64,8 +64,7 @@ def test_chat_reload_reopen_and_continue(browser, tmp_path):
         send_and_wait(page, "and how tall is it?", 2)
         assert [t.strip() for t in page.locator('#chatbot [data-testid="user"]').all_inner_texts()] == [
             "where is the lighthouse?", "and how tall is it?"]
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "gui_history_resumed.png"), full_page=True)
+        save_screenshot(page, "gui_history_resumed.png", "a resumed conversation")
 
         page.locator("#chat-clear").click()  # a new conversation
         send_and_wait(page, "something else", 1)

@@ -10,7 +10,7 @@ import re
 import shutil
 
 import pytest
-from gui_helpers import ARTIFACTS, GuiServer
+from gui_helpers import GuiServer, save_screenshot
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("dosaku_llamacpp") is None,
                                 reason="dosaku-modules-llamacpp is not installed in this environment")
@@ -110,10 +110,7 @@ def test_pick_pull_and_chat_with_a_local_model(browser, picker_server):
         assert first.locator("#model-choice input").input_value() == "tiny-chat"  # still the one in use
         assert send_and_wait(first, "Thanks!", 2)  # still chatting with tiny-chat
 
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        screenshot = ARTIFACTS / "gui_model_picker.png"
-        first.screenshot(path=str(screenshot), full_page=True)
-        print(f"\nscreenshot of the model picker: {screenshot}")
+        save_screenshot(first, "gui_model_picker.png", "the model picker")
     finally:
         first_context.close()
         second_context.close()
