@@ -48,9 +48,13 @@ def smollm2_sha256(smollm2_file):
 @pytest.fixture
 def hf(smollm2_file, dosaku_home, monkeypatch):
     """A loopback Hugging Face serving SmolLM2 as ``test-org/Tiny-Chat-GGUF/tiny-chat-q4_1.gguf``; HF_ENDPOINT
-    points at it and the user's models.json adds it to the catalog as ``tiny-chat``."""
+    points at it and the user's models.json adds it to the catalog as ``tiny-chat``. The user's own Hugging Face
+    token (environment or ``hf auth login`` file) is hidden from the test."""
     from dosaku_llamacpp.testing import HuggingFaceFiles
 
+    for variable in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("HF_TOKEN_PATH", str(dosaku_home / "no-hf-token"))
     with HuggingFaceFiles({TINY_KEY: smollm2_file}) as server:
         monkeypatch.setenv("HF_ENDPOINT", server.url)
         hosted = server.files[TINY_KEY]

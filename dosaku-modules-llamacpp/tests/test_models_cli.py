@@ -164,6 +164,12 @@ def test_remove_a_half_download(hf, smollm2_file):
     assert "half download" in result.output and os.listdir(models_dir(Config())) == []
 
 
+def test_remove_of_a_catalog_model_not_downloaded_says_so(hf):
+    result = dosaku("remove", TINY, "-y")
+    assert result.exit_code == 1 and f"The model '{TINY}' is in the catalog but not downloaded yet" in result.output
+    assert "Unknown model" not in result.output
+
+
 def test_remove_leaves_models_that_are_not_dosakus(dosaku_home):
     result = dosaku("remove", "smollm2-135m", "-y")
     assert result.exit_code == 1 and "was not downloaded by Dosaku" in result.output

@@ -180,7 +180,7 @@ def pull(what: str, sha256: str | None, no_verify: bool, name: str | None, then_
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 def remove(name: str, yes: bool) -> None:
     """Delete a model that `dosaku models pull` downloaded (and any half download of it)."""
-    from dosaku_llamacpp.errors import ModelNotRemovable, UnknownModel
+    from dosaku_llamacpp.errors import ModelNotInstalled, ModelNotRemovable, UnknownModel
     from dosaku_llamacpp.local_models import default_model_name, find_local, part_path, record_path
     from dosaku_llamacpp.pull import plan_pull
     from dosaku_llamacpp.units import human_bytes
@@ -196,6 +196,8 @@ def remove(name: str, yes: bool) -> None:
                 part.unlink()
                 click.echo(f"Removed the half download {part}.")
                 return
+            if entry is not None:
+                raise ModelNotInstalled(entry.name, entry.size)  # nothing to remove
             from dosaku_llamacpp.local_models import local_models
 
             raise UnknownModel(name, [model.name for model in local_models(config, catalog)])

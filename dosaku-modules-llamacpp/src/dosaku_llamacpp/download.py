@@ -29,6 +29,7 @@ from typing import IO, Any
 from dosaku.errors import DosakuError
 
 from dosaku_llamacpp.errors import ModelDownloadFailed, PullCancelled
+from dosaku_llamacpp.hf_token import AccessToken, same_origin
 
 log = logging.getLogger(__name__)
 
@@ -135,14 +136,22 @@ class _BackgroundHash:
 
 
 class _RedirectHeaders(urllib.request.HTTPRedirectHandler):
-    """Follows redirects, keeping the headers of each redirect (Hugging Face puts X-Linked-* there)."""
+    """Follows redirects, keeping the headers of each redirect (Hugging Face puts X-Linked-* there).
 
-    def __init__(self) -> None:
+    The access token is an unredirected header, which urllib drops on every redirect; it is put back only on a
+    redirect to the same scheme, host and port, so it never reaches the CDN (or anywhere else) a server points to.
+    """
+
+    def __init__(self, token: AccessToken | None = None) -> None:
         self.seen: list[Any] = []
+        self.token = token
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001 - urllib's signature
         self.seen.append(headers)
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and self.token is not None and same_origin(new.full_url, req.full_url):
+            new.add_unredirected_header("Authorization", self.token.header())
+        return new
 
 
 def _linked(headers_seen: list[Any], response_headers: Any) -> tuple[int | None, str | None]:
@@ -200,6 +209,7 @@ def download(
     cancel: threading.Event | None = None,
     destination: str = "",
     durable: bool = False,
+    token: AccessToken | None = None,
 ) -> tuple[int, str]:
     """Download ``url`` into ``out`` (a part file opened ``a+b``), continuing after what it already holds.
 
@@ -216,6 +226,9 @@ def download(
         destination: Where the file goes, for the error message's "put it in place by hand".
         durable: Write the bytes to the disk as they come (``fdatasync`` every 64 MiB on another thread), for a
             caller that fsyncs before renaming.
+        token: Sent as ``Authorization: Bearer`` to ``url``'s own host (and same-host redirects), for a gated or
+            private repository; the caller decides whether ``url`` may have it (see
+            :func:`~dosaku_llamacpp.hf_token.token_for`).
 
     Returns:
         (the file's length, its SHA-256 hex digest).
@@ -233,12 +246,14 @@ def download(
     while True:
         if cancel is not None and cancel.is_set():
             raise PullCancelled(url)
-        redirects = _RedirectHeaders()
+        redirects = _RedirectHeaders(token)
         opener = urllib.request.build_opener(redirects)
         headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
         if length:
             headers["Range"] = f"bytes={length}-"
         request = urllib.request.Request(url, headers=headers)
+        if token is not None:
+            request.add_unredirected_header("Authorization", token.header())
         try:
             try:
                 response = opener.open(request, timeout=timeout)
@@ -253,7 +268,7 @@ def download(
                     continue
                 if error.code not in RETRY_STATUSES:
                     error.close()
-                    raise ModelDownloadFailed(url, _http_reason(error), destination, length) from None
+                    raise ModelDownloadFailed(url, _http_reason(error, token), destination, length) from None
                 raise
             with response:
                 remote_size, linked_sha = _linked(redirects.seen, response.headers)
@@ -317,7 +332,7 @@ def download(
             raise
         except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
             out.flush()
-            reason = _reason(error, timeout)
+            reason = _reason(error, timeout, token)
             if attempt >= retries:
                 raise ModelDownloadFailed(url, reason, destination, length) from None
             attempt += 1
@@ -331,18 +346,24 @@ def download(
                 time.sleep(pause)
 
 
-def _http_reason(error: urllib.error.HTTPError) -> str:
+def _http_reason(error: urllib.error.HTTPError, token: AccessToken | None = None) -> str:
     reason = f"HTTP {error.code} {error.reason}"
-    if error.code in (401, 403):
-        reason += " (the repository may be gated: accept its licence on Hugging Face, then download it by hand)"
+    if error.code in (401, 403) and token is None:
+        reason += (" (the repository is gated or private: accept its licence on its Hugging Face page, then give "
+                   "Dosaku a read token from https://huggingface.co/settings/tokens: `export HF_TOKEN=hf_...`, "
+                   "`dosaku keys set HUGGINGFACE` or `hf auth login`; and pull again)")
+    elif error.code in (401, 403):
+        reason += (f" (the Hugging Face token from {token.source} was sent and refused: accept the repository's "
+                   "licence on its Hugging Face page with the account the token belongs to, and check that the "
+                   "token is valid and may read the repository)")
     elif error.code == 404:
         reason += " (no such file at that address: check the name, or override the entry's repo/file/url)"
     return reason
 
 
-def _reason(error: BaseException, timeout: float) -> str:
+def _reason(error: BaseException, timeout: float, token: AccessToken | None = None) -> str:
     if isinstance(error, urllib.error.HTTPError):
-        return _http_reason(error)
+        return _http_reason(error, token)
     if isinstance(error, urllib.error.URLError):
         error = error.reason if isinstance(error.reason, BaseException) else error
     if isinstance(error, (TimeoutError, socket.timeout)):

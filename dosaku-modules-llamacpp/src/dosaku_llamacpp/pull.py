@@ -4,6 +4,8 @@ In order: the name is looked up; a model already there is not downloaded again; 
 space are checked (before any byte is fetched when the catalog gives the size); the file is downloaded into
 ``NAME.gguf.part`` (resumed with an HTTP Range request when a part is there, retried when cut), its SHA-256 checked,
 and only then renamed into place (atomic), so a half or corrupt download is never used. Nothing else downloads.
+A gated or private Hugging Face repository needs the user's token (``$HF_TOKEN``, ``dosaku keys set HUGGINGFACE`` or
+``hf auth login``; see :mod:`dosaku_llamacpp.hf_token`), which goes to Hugging Face's host only.
 
 Example::
 
@@ -36,6 +38,7 @@ from dosaku_llamacpp.errors import (
     PullInProgress,
     UnknownModel,
 )
+from dosaku_llamacpp.hf_token import token_for
 from dosaku_llamacpp.local_models import LocalModel, local_models, models_dir, part_path, read_record, write_record
 
 log = logging.getLogger(__name__)
@@ -242,7 +245,7 @@ def pull(
 
         length, digest = download(plan.url, out, size=entry.size, progress=progress, on_start=on_start,
                                   retries=retries, timeout=timeout, cancel=cancel, destination=str(plan.destination),
-                                  durable=durable)
+                                  durable=durable, token=token_for(plan.url, config))
         wanted = expected["sha256"]
         if wanted and digest != wanted:
             out.truncate(0)

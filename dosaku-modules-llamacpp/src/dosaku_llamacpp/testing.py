@@ -3,7 +3,8 @@
 ``GET /OWNER/REPO/resolve/REVISION/FILE`` answers like Hugging Face does for an LFS file: a ``302`` to
 ``/cdn/SHA256`` carrying ``X-Linked-Size`` and ``X-Linked-Etag``, whose answer honours ``Range`` (``206``). Faults
 are queued per request: cut the body after N bytes, flip a byte, ignore ``Range``, stall before answering, answer
-with an HTTP status; the whole server can be throttled. Every request is recorded (path and headers).
+with an HTTP status; the whole server can be throttled, its repositories gated behind a token, and its CDN put on
+another host name. Every request is recorded (path and headers).
 
 Example::
 
@@ -84,15 +85,20 @@ class HuggingFaceFiles(ThreadedLoopback):
         rate: Bytes per second each transfer is throttled to (None: as fast as the machine goes, with sendfile).
         redirect: Answer ``resolve`` URLs with a redirect to ``/cdn/...`` (Hugging Face's way); else serve them.
         linked_etag: Send ``X-Linked-Etag`` (the SHA-256) on the redirect.
+        token: Make every repository gated: ``resolve`` answers ``401`` without ``Authorization: Bearer TOKEN`` and
+            ``403`` with another token (Hugging Face's answers).
+        cdn_elsewhere: Redirect to ``http://localhost:PORT/cdn/...``: the same server under another host name, as
+            Hugging Face redirects to its CDN's host.
     """
 
     def __init__(self, files: dict[str, str | os.PathLike[str]], rate: float | None = None, redirect: bool = True,
-                 linked_etag: bool = True):
+                 linked_etag: bool = True, token: str | None = None, cdn_elsewhere: bool = False):
         super().__init__()
         self.files: dict[str, Hosted] = {}
         for key, path in files.items():
             self.add(key, path)
         self.rate, self.redirect, self.linked_etag = rate, redirect, linked_etag
+        self.token, self.cdn_elsewhere = token, cdn_elsewhere
         self.requests: list[Seen] = []
         self.faults: deque[FileFault] = deque()
         self.bytes_sent = 0
@@ -160,8 +166,13 @@ class HuggingFaceFiles(ThreadedLoopback):
             self.wait_or_stop(fault.stall_s)
         if fault is not None and fault.status is not None:
             return self._plain(handler, fault.status, b'{"error": "injected"}')
+        if not transfer and self.token is not None:
+            refusal = self._refusal(handler.headers.get("Authorization"))
+            if refusal is not None:
+                return self._plain(handler, *refusal)
         if not transfer:
-            headers = {"Location": f"/cdn/{hosted.sha256}", "X-Linked-Size": str(hosted.size)}
+            cdn = self.url.replace("127.0.0.1", "localhost") if self.cdn_elsewhere else ""
+            headers = {"Location": f"{cdn}/cdn/{hosted.sha256}", "X-Linked-Size": str(hosted.size)}
             if self.linked_etag:
                 headers["X-Linked-Etag"] = f'"{hosted.sha256}"'
             return self._plain(handler, 302, b"", headers)
@@ -185,6 +196,16 @@ class HuggingFaceFiles(ThreadedLoopback):
             return None
         self._send_body(handler, hosted, start, fault)
         return None
+
+    def _refusal(self, authorization: str | None) -> tuple[int, bytes, dict[str, str]] | None:
+        """Hugging Face's answer to a gated file asked for with ``authorization``, or None when it may go."""
+        if authorization == f"Bearer {self.token}":
+            return None
+        if authorization is None:
+            return 401, b'{"error": "Access to this model is restricted. You must be authenticated."}', {
+                "X-Error-Code": "GatedRepo"}
+        return 403, b'{"error": "Access to this model is restricted and you are not in the authorized list."}', {
+            "X-Error-Code": "GatedRepo"}
 
     def _send_body(self, handler: BaseHTTPRequestHandler, hosted: Hosted, start: int, fault: FileFault | None) -> None:
         cut = fault.cut_after if fault else None
