@@ -163,3 +163,22 @@ def test_the_gui_refuses_to_serve_beyond_loopback_without_a_login(dosaku_home):
                             capture_output=True, text=True, timeout=120, env=dict(os.environ))
     assert result.returncode == 1
     assert "With --host 0.0.0.0 anyone who reaches the page could use your agent" in result.stderr
+
+
+def test_a_reopened_conversation_shows_each_step_as_it_showed_live(dosaku_home):
+    from dosaku.agents import Step
+    from dosaku_gui.history_panel import chat_messages
+    from dosaku_gui.thoughts import step_message
+
+    steps = [Step(1, "learn_task", "Dosaku", "learn_task", {"task": "TextToImage"}, summary={"learned": True},
+                  duration_s=0.25),
+             Step(2, "Oops__x", "Oops", "x", {"n": 1}, status="error", error="boom", duration_s=0.5)]
+    store = LogStore()
+    store.log_messages("01shown", [{"role": "user", "content": "paint it red"}])
+    for step in steps:
+        store.log_step("01shown", step)
+    reopened = [message for message in chat_messages(store.show("01shown")) if message.get("metadata")]
+    assert reopened == [step_message(step) for step in steps]
+    assert reopened[0]["metadata"]["title"] == "🛠️ Step 1: learn_task(task=TextToImage)"
+    assert reopened[0]["content"] == '**Arguments:** `{"task": "TextToImage"}`\n\n**Result:** `{"learned": true}`'
+    assert reopened[1]["content"].endswith("**Error:** boom") and reopened[1]["metadata"]["title"].startswith("⚠️")

@@ -2,7 +2,6 @@
 and the Dosaku agent's steps and images, come back into the chat); delete; a new conversation."""
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -12,11 +11,9 @@ from dosaku.logs.export import when
 from dosaku_gui import history
 from dosaku_gui.messages import user_message
 from dosaku_gui.session import AgentSession
+from dosaku_gui.thoughts import step_message
 
 log = logging.getLogger(__name__)
-
-ICONS = {"ok": "🛠️", "error": "⚠️", "refused": "⛔", "skipped": "⏭️"}
-
 
 def label(summary: Any) -> str:
     """How a conversation shows in the list: its title and when it was last active."""
@@ -25,17 +22,6 @@ def label(summary: Any) -> str:
 
 def choices(session: AgentSession, query: str | None = None) -> list[tuple[str, str]]:
     return [(label(summary), summary.id) for summary in history.conversations(session, query)]
-
-
-def _step_message(step: Any) -> dict[str, Any]:
-    lines = [f"**Arguments:** `{json.dumps(step.arguments, default=str)}`"]
-    if step.status == "ok":
-        lines.append(f"**Result:** `{json.dumps(step.summary, default=str)}`")
-    else:
-        lines.append(f"**{step.status.capitalize()}:** {step.error}")
-    return {"role": "assistant", "content": "\n\n".join(lines),
-            "metadata": {"title": f"{ICONS.get(step.status, '🛠️')} Step {step.index}: {step.call()}",
-                         "status": "done", "duration": round(step.duration_s or 0.0, 3), "log": step.status}}
 
 
 def _image_message(artifact: Any) -> dict[str, Any] | None:
@@ -61,7 +47,7 @@ def chat_messages(record: Any) -> list[dict[str, Any]]:
         if message.role in ("user", "assistant") and message.content:
             shown.append({"role": message.role, "content": message.content})
         for step in steps.get(message.position, []):
-            shown.append(_step_message(step))
+            shown.append(step_message(step))
             shown += [m for m in map(_image_message, step.artifacts) if m is not None]
     return shown
 

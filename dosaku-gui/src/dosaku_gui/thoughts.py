@@ -2,31 +2,34 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import gradio as gr
-from dosaku.agents.steps import Answer, Step
+from dosaku.agents.steps import Answer
 
 ICONS = {"ok": "🛠️", "error": "⚠️", "refused": "⛔", "skipped": "⏭️"}
 
 
-def step_message(step: Step) -> dict[str, Any]:
-    """A collapsed assistant message titled with the call, holding its arguments and outcome.
+def step_message(step: Any) -> dict[str, Any]:
+    """A collapsed assistant message titled with the call, holding its arguments and outcome: for a
+    :class:`~dosaku.agents.steps.Step` as it happens, and for a logged step when a conversation is reopened (both have
+    ``index``, ``call()``, ``arguments``, ``status``, ``summary``, ``error`` and ``duration_s``).
 
     Example::
 
         step_message(step)  # {'role': 'assistant', 'content': '...', 'metadata': {'title': '🛠️ Step 1: ...'}}
     """
-    lines = [f"**Arguments:** `{step.arguments}`"]
-    if step.ok:
-        lines.append(f"**Result:** `{step.summary}`")
+    lines = [f"**Arguments:** `{json.dumps(step.arguments, default=str)}`"]
+    if step.status == "ok":
+        lines.append(f"**Result:** `{json.dumps(step.summary, default=str)}`")
     else:
         lines.append(f"**{step.status.capitalize()}:** {step.error}")
     return {
         "role": "assistant",
         "content": "\n\n".join(lines),
-        "metadata": {"title": f"{ICONS[step.status]} Step {step.index}: {step.call()}", "status": "done",
-                     "duration": round(step.duration_s, 3), "log": step.status},
+        "metadata": {"title": f"{ICONS.get(step.status, ICONS['ok'])} Step {step.index}: {step.call()}",
+                     "status": "done", "duration": round(step.duration_s or 0.0, 3), "log": step.status},
     }
 
 
