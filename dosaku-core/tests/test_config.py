@@ -124,3 +124,10 @@ def test_reload_reads_what_another_config_wrote(tmp_path):
     assert agent.config.get("PLACEMENT", "Counter") is None  # read once...
     agent.refresh()
     assert agent.config.get("PLACEMENT", "Counter") == "sandbox"  # ... and again on refresh
+
+
+def test_a_given_environment_overrides_values_but_the_directories_follow_the_process(dosaku_home):
+    config = Config(environ={"DOSAKU_DATA_DIR": "/elsewhere", "DOSAKU_EXAMPLE__FLAG": "on"})
+    assert config.get("EXAMPLE", "FLAG") == "on"
+    assert config.data_dir == dosaku_home / "data" and config.cache_dir == dosaku_home / "cache"
+    assert config.path == dosaku_home / "config" / "config.ini"

@@ -143,7 +143,10 @@ class Config(Mapping[str, ConfigSection]):
 
     Args:
         path: The ``config.ini`` to use (default: ``$DOSAKU_CONFIG`` or the user config directory).
-        environ: The environment to read overrides from (default: ``os.environ``).
+        environ: The environment to read ``[SECTION] KEY`` overrides and API keys from (default: ``os.environ``).
+            The directories are not read from it: :attr:`path` (when not given), :attr:`data_dir` and
+            :attr:`cache_dir` always follow the process's ``$DOSAKU_CONFIG``, ``$DOSAKU_DATA_DIR`` and
+            ``$DOSAKU_CACHE_DIR``, so ``Config(environ={})`` means "no overrides", not "another home".
 
     Example::
 
