@@ -16,6 +16,7 @@ SERVERS = HERE / "servers"
 TOOL_SERVER = SERVERS / "tool_server.py"
 MALFORMED_SERVER = SERVERS / "malformed_server.py"
 HTTP_TIME_SERVER = SERVERS / "http_time_server.py"
+AUTH_SERVER = SERVERS / "auth_server.py"
 PLUGIN_DIR = HERE / "plugin_dir"
 PYTHON = sys.executable
 BIN = Path(sys.executable).parent

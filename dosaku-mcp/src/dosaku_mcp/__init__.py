@@ -23,6 +23,8 @@ _EXPORTS = {
     "MCPError": "dosaku_mcp.errors",
     "MCPConfigError": "dosaku_mcp.errors",
     "MCPServerNotStarted": "dosaku_mcp.errors",
+    "MCPAuthError": "dosaku_mcp.errors",
+    "MCPMissingKey": "dosaku_mcp.errors",
     "MCPServerCrashed": "dosaku_mcp.errors",
     "MCPTimeout": "dosaku_mcp.errors",
     "MCPToolError": "dosaku_mcp.errors",

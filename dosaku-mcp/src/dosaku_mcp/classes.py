@@ -76,7 +76,8 @@ def _task_doc(server: ServerEntry, listing: ToolListing, actions: list[Action]) 
     peer = f" It calls itself {listing.server_name} {listing.server_version}".rstrip() + "."
     peer = peer if listing.server_name else ""
     how = "streamable HTTP at" if server.is_http else "the command"
-    lines = [f"Tools of the MCP server '{server.name}'.", f"Served over {how} {server.describe()}.{peer}"]
+    auth = f" It is sent the {server.auth()}." if server.api_key else ""
+    lines = [f"Tools of the MCP server '{server.name}'.", f"Served over {how} {server.describe()}.{auth}{peer}"]
     if listing.instructions.strip():
         lines.append(listing.instructions.strip())
     lines.append("Actions (one per tool): " + ", ".join(action.name for action in actions) + ".")

@@ -3,6 +3,7 @@ only; each command imports what it needs when it runs."""
 from __future__ import annotations
 
 import shlex
+from typing import Any
 
 import click
 from dosaku.errors import DosakuError
@@ -13,6 +14,8 @@ from dosaku_mcp.servers import (
     OPTIONS,
     SECTION,
     TASK_NAME,
+    ServerEntry,
+    auth_problems,
     is_url,
     server_of_target,
     task_name_for,
@@ -44,14 +47,20 @@ def mcp_group() -> None:
                                              "A URL is always one.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds a tool call may take.")
 @click.option("--start-timeout", type=click.FloatRange(min=0, min_open=True), help="Seconds it may take to start.")
+@click.option("--api-key", "api_key", metavar="KEY_NAME", help="For a URL: send the API key KEY_NAME (set it with "
+                                                               "`dosaku keys set KEY_NAME` or KEY_NAME_API_KEY; "
+                                                               "never the key itself here).")
+@click.option("--api-key-header", "api_key_header", metavar="HEADER",
+              help="Send the API key raw in HEADER (e.g. X-API-Key) instead of as 'Authorization: Bearer KEY'.")
 def mcp_add(name: str, target: tuple[str, ...], task: str | None, service: bool, timeout: float | None,
-            start_timeout: float | None) -> None:
+            start_timeout: float | None, api_key: str | None, api_key_header: str | None) -> None:
     """Add (or replace) the MCP server NAME: a command line (after --) or an http(s):// URL.
 
     \b
     dosaku mcp add time -- mcp-server-time --local-timezone UTC
     dosaku mcp add git -- mcp-server-git --repository /home/me/project
     dosaku mcp add weather https://weather.example.com/mcp
+    dosaku mcp add github https://api.githubcopilot.com/mcp/ --api-key GITHUB
     """
     from dosaku.cli import cli_agent
 
@@ -67,6 +76,11 @@ def mcp_add(name: str, target: tuple[str, ...], task: str | None, service: bool,
     line = target[0] if len(target) == 1 and is_url(target[0]) else shlex.join(target)
     if is_url(line) and len(target) > 1:
         raise click.ClickException("A URL takes no arguments; for a command, put it after --.")
+    api_key = api_key.strip().upper() if api_key else None
+    problems = auth_problems(name, line, api_key, api_key_header.strip() if api_key_header else None)
+    if problems:
+        raise click.ClickException(f"Not added: {'; '.join(problems)} (--api-key sets {name}.api_key, "
+                                   f"--api-key-header {name}.api_key_header).")
     agent = cli_agent(config=config)
     taken = agent.registry.tasks.get(task)
     if taken is not None and server_of_target(taken.target) != name:
@@ -74,7 +88,8 @@ def mcp_add(name: str, target: tuple[str, ...], task: str | None, service: bool,
                                    f"choose another with --task.")
     config.set(SECTION, name, line)
     values = {"task": task if task != task_name_for(name) else None, "kind": "service" if service else None,
-              "timeout": timeout, "start_timeout": start_timeout}
+              "timeout": timeout, "start_timeout": start_timeout, "api_key": api_key,
+              "api_key_header": api_key_header.strip() if api_key_header else None}
     for option in OPTION_NAMES:
         config.unset(OPTIONS, f"{name}.{option}")
         if values[option] is not None:
@@ -83,6 +98,11 @@ def mcp_add(name: str, target: tuple[str, ...], task: str | None, service: bool,
     kind = "service" if service or is_url(line) else "module"
     click.echo(f"Added the MCP server {name!r} as the task {task} ({kind}) in {config.path}. Its tools are listed "
                f"when it is first learned or documented (or now: `dosaku mcp refresh {name}`).")
+    if api_key and config.api_key(api_key) is None:
+        from dosaku.config import environment_variables
+
+        click.echo(f"It sends the API key {api_key}, which is not set yet: `dosaku keys set {api_key}` (or set "
+                   f"{environment_variables('API_KEYS', api_key)[0]}).")
 
 
 def _servers(config) -> list[str]:
@@ -123,7 +143,17 @@ def mcp_list() -> None:
         listing = tool_cache.load(server)
         tools = f"{len(listing.tools)} tools cached" if listing else "tools not listed yet"
         state = f"  PROBLEM: {server.problem}" if server.problem else ""
-        click.echo(f"{server.name:<16} task {server.task:<14} {server.kind:<8} {server.describe()}  ({tools}){state}")
+        auth = _auth(config, server)
+        click.echo(f"{server.name:<16} task {server.task:<14} {server.kind:<8} {server.describe()}{auth}  ({tools})"
+                   f"{state}")
+
+
+def _auth(config: Any, server: ServerEntry) -> str:
+    """``', API key NAME as Authorization: Bearer'`` (and whether it is set, never the key), or ``''``."""
+    if not server.api_key:
+        return ""
+    unset = "" if config.api_key(server.api_key) else f" (not set: `dosaku keys set {server.api_key}`)"
+    return f", {server.auth()}{unset}"
 
 
 @mcp_group.command("refresh")

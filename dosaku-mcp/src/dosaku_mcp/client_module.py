@@ -33,6 +33,8 @@ class MCPServerModule(Module):
 
     Raises:
         MCPServerNotStarted: the server could not be started or reached.
+        MCPAuthError: a remote server refused its API key (HTTP 401/403), or wants one and none is configured.
+        MCPMissingKey: the API key ``[MCP_SERVER_OPTIONS] <server>.api_key`` names is not set.
 
     Example::
 

@@ -5,7 +5,8 @@ background thread running an event loop: one task there holds the SDK's :class:`
 process, for stdio) until :meth:`Connection.close`, and each call is submitted to that loop and waited for. The SDK's
 errors become dosaku-mcp's (:mod:`dosaku_mcp.errors`), each saying what happened and what to do. A stdio server's
 standard error is kept (its last lines go into error messages) and logged at debug level under
-``dosaku_mcp.server.<name>``.
+``dosaku_mcp.server.<name>``. A URL's API key (:mod:`dosaku_mcp.auth`) is read at each start and handed to the
+connection's own HTTP client only; an HTTP 401 or 403 answer becomes :class:`~dosaku_mcp.errors.MCPAuthError`.
 
 Example::
 
@@ -20,6 +21,7 @@ import asyncio
 import atexit
 import collections
 import concurrent.futures
+import contextlib
 import logging
 import os
 import shutil
@@ -31,10 +33,12 @@ from typing import Any
 import anyio
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import get_default_environment, stdio_client
+from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
 from mcp.shared.exceptions import MCPError as SDKError
 from mcp_types import CONNECTION_CLOSED, REQUEST_TIMEOUT, Implementation
 from pydantic import ValidationError
 
+from dosaku_mcp.auth import RefusalWatch, key_headers, refusal
 from dosaku_mcp.errors import (
     MCPConfigError,
     MCPError,
@@ -74,6 +78,16 @@ def _leaves(error: BaseException) -> list[BaseException]:
 def _root(error: BaseException) -> BaseException:
     leaves = _leaves(error)
     return next((leaf for leaf in leaves if not isinstance(leaf, asyncio.CancelledError)), leaves[0])
+
+
+@contextlib.asynccontextmanager
+async def _http_streams(url: str, headers: dict[str, Any], watch: RefusalWatch) -> Any:
+    """The SDK's streamable-HTTP transport on an HTTP client of our own (sending ``headers``, watched by ``watch``),
+    closed with it: the SDK leaves a client it was given open."""
+    async with create_mcp_http_client(headers=headers or None) as http:
+        http.event_hooks = {"response": [watch]}
+        async with streamable_http_client(url, http_client=http) as streams:
+            yield streams
 
 
 class StderrTail:
@@ -127,6 +141,7 @@ class Connection:
         self._stop: asyncio.Event | None = None
         self._client: Client | None = None
         self._stderr: StderrTail | None = None
+        self._watch: RefusalWatch | None = None
         self._ended: BaseException | None = None
         self._task: asyncio.Task[None] | None = None
         self._done: concurrent.futures.Future[None] = concurrent.futures.Future()
@@ -143,6 +158,8 @@ class Connection:
         Raises:
             MCPServerNotStarted: the command is missing, the process exits, the server does not answer within
                 ``start_timeout`` seconds, or nobody listens at the URL.
+            MCPAuthError: the URL answered HTTP 401 or 403 (its API key is missing, wrong or lacks rights).
+            MCPMissingKey: the API key the server's ``api_key`` names is not set.
         """
         self.close()
         self._ended, self._task = None, None
@@ -175,7 +192,8 @@ class Connection:
     def _transport(self) -> Any:
         server = self.server
         if server.is_http:
-            return server.target.strip()
+            self._watch = RefusalWatch()
+            return _http_streams(server.target.strip(), key_headers(server), self._watch)
         argv, env = server.command()
         program = shutil.which(argv[0]) or shutil.which(argv[0], path=os.path.dirname(sys.executable))
         if program is None:
@@ -281,6 +299,8 @@ class Connection:
         server, root = self.server, _root(error)
         if isinstance(root, MCPError) and not isinstance(root, MCPConfigError):
             return root
+        if self._watch is not None and self._watch.status:
+            return refusal(server, self._watch.status)
         how = f"{server.describe()}"
         if isinstance(root, SDKError) and root.code == CONNECTION_CLOSED:
             reason = "its process ended before the MCP handshake finished"
@@ -315,6 +335,8 @@ class Connection:
         root = _root(error)
         if isinstance(root, MCPError):
             return root
+        if isinstance(root, SDKError) and self._watch is not None and self._watch.status:
+            return refusal(self.server, self._watch.status, what)
         if isinstance(root, SDKError) and root.code == REQUEST_TIMEOUT:
             return self._timeout(what, seconds)
         if (isinstance(root, SDKError) and root.code == CONNECTION_CLOSED) or isinstance(root, _LOST) or (

@@ -10,19 +10,26 @@ environment variables for the server (it otherwise gets only the SDK's safe mini
     git = mcp-server-git --repository /home/me/project
     github = GITHUB_TOKEN=... github-mcp-server stdio
     weather = https://weather.example.com/mcp
+    hub = https://api.githubcopilot.com/mcp/
 
     [MCP_SERVER_OPTIONS]
     time.task = Clock           ; the task's name (default: the server's name in CamelCase, here Time)
     github.kind = service       ; a local command that sends your data away; a URL is always a service
     git.timeout = 120           ; seconds a tool call may take (default [MCP] TIMEOUT, else 60)
     git.start_timeout = 60      ; seconds the server may take to start (default [MCP] START_TIMEOUT, else 30)
+    hub.api_key = GITHUB        ; a URL's API key, by NAME: GITHUB_API_KEY, or `dosaku keys set GITHUB`
+    weather.api_key = WEATHER
+    weather.api_key_header = X-API-Key   ; sent as `X-API-Key: <key>` (default `Authorization: Bearer <key>`)
+
+The key itself never goes in ``[MCP_SERVER_OPTIONS]``: ``api_key`` names an entry of ``[API_KEYS]`` (or its
+``NAME_API_KEY`` variable), read when the server is connected to (see :mod:`dosaku_mcp.auth`).
 
 Example::
 
     from dosaku import Config
     from dosaku_mcp.servers import read_servers
 
-    [server.task for server in read_servers(Config())]   # ['Time', 'Git', 'Github', 'Weather']
+    [server.task for server in read_servers(Config())]   # ['Time', 'Git', 'Github', 'Weather', 'Hub']
 """
 from __future__ import annotations
 
@@ -32,7 +39,7 @@ import re
 import shlex
 from typing import Any
 
-from dosaku.config import Config
+from dosaku.config import Config, environment_variables
 
 from dosaku_mcp.errors import MCPConfigError
 
@@ -42,8 +49,19 @@ DEFAULTS = "MCP"
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_START_TIMEOUT_S = 30.0
 #: The per-server options of ``[MCP_SERVER_OPTIONS]`` (as ``<server>.<option>``).
-OPTION_NAMES = ("task", "kind", "timeout", "start_timeout")
+OPTION_NAMES = ("task", "kind", "timeout", "start_timeout", "api_key", "api_key_header")
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+#: The name of an API key (``[API_KEYS] NAME``): short, so that a key pasted in its place is refused, not used.
+KEY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
+#: An HTTP header name (RFC 9110 token).
+HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+#: The default header of an API key, sent as ``Authorization: Bearer <key>``.
+DEFAULT_KEY_HEADER = "Authorization"
+#: Headers the HTTP transport sets itself, which an API key may not take.
+TRANSPORT_HEADERS = frozenset({"accept", "connection", "content-length", "content-type", "host", "last-event-id",
+                               "mcp-protocol-version", "mcp-session-id", "transfer-encoding"})
+#: Hosts an API key may be sent to over plain ``http://``.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 TASK_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 ENV_WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
@@ -70,18 +88,41 @@ class ServerEntry:
         start_timeout: Seconds the server may take to start and answer the handshake.
         config_path: The config file it was read from.
         problem: Why the entry cannot be used, or None.
+        api_key: The NAME of the API key sent to a URL (``[API_KEYS] NAME``, upper case), or None. Never the key.
+        api_key_header: The header that carries it raw, or None for ``Authorization: Bearer <key>``.
     """
 
-    __slots__ = ("name", "target", "task", "kind", "timeout", "start_timeout", "config_path", "problem")
+    __slots__ = ("name", "target", "task", "kind", "timeout", "start_timeout", "config_path", "problem", "api_key",
+                 "api_key_header")
 
     def __init__(self, name: str, target: str, task: str, kind: str, timeout: float, start_timeout: float,
-                 config_path: str, problem: str | None = None):
+                 config_path: str, problem: str | None = None, api_key: str | None = None,
+                 api_key_header: str | None = None):
         self.name, self.target, self.task, self.kind = name, target, task, kind
         self.timeout, self.start_timeout, self.config_path, self.problem = timeout, start_timeout, config_path, problem
+        self.api_key, self.api_key_header = api_key, api_key_header
 
     @property
     def is_http(self) -> bool:
         return is_url(self.target)
+
+    @property
+    def key_env_var(self) -> str | None:
+        """The environment variable that sets the server's API key (``'GITHUB_API_KEY'``), or None without one."""
+        return environment_variables("API_KEYS", self.api_key)[0] if self.api_key else None
+
+    @property
+    def key_header(self) -> str | None:
+        """The header the API key goes in (``'Authorization'`` unless ``api_key_header``), or None without one."""
+        return (self.api_key_header or DEFAULT_KEY_HEADER) if self.api_key else None
+
+    def auth(self) -> str:
+        """How the server is authenticated, in words, never with the key: ``'API key GITHUB as Authorization:
+        Bearer'``, ``'API key WEATHER in X-API-Key'``, or ``''`` without one."""
+        if not self.api_key:
+            return ""
+        how = f"in {self.api_key_header}" if self.api_key_header else f"as {DEFAULT_KEY_HEADER}: Bearer"
+        return f"API key {self.api_key} {how}"
 
     @property
     def module_name(self) -> str:
@@ -143,16 +184,21 @@ class ServerEntry:
         how = "streamable HTTP" if self.is_http else "stdio"
         if self.problem:
             return f"MCP server '{self.name}' (misconfigured: {self.problem})"
-        return f"Tools of the MCP server '{self.name}' ({self.describe()}, {how})"
+        auth = f", {self.auth()}" if self.api_key else ""
+        return f"Tools of the MCP server '{self.name}' ({self.describe()}, {how}{auth})"
 
     def fingerprint(self) -> str:
-        """A digest of what decides the server's tools (its command or URL and kind): the tool cache's key."""
+        """A digest of what decides the server's tools (its command or URL, kind, and the NAME of its API key, never
+        the key): the tool cache's key."""
         import hashlib
 
-        return hashlib.sha256(json.dumps([self.target, self.kind]).encode()).hexdigest()[:16]
+        decisive = [self.target, self.kind] + ([self.api_key, self.key_header] if self.api_key else [])
+        return hashlib.sha256(json.dumps(decisive).encode()).hexdigest()[:16]
 
     def __repr__(self) -> str:
-        return f"ServerEntry({self.name!r}, task={self.task!r}, kind={self.kind!r}, target={self.describe()!r})"
+        auth = f", api_key={self.api_key!r}" if self.api_key else ""
+        return (f"ServerEntry({self.name!r}, task={self.task!r}, kind={self.kind!r}, target={self.describe()!r}"
+                f"{auth})")
 
 
 def _seconds(config: Any, server: str, option: str, default_key: str, default: float) -> tuple[float, str | None]:
@@ -166,6 +212,63 @@ def _seconds(config: Any, server: str, option: str, default_key: str, default: f
     if seconds <= 0:
         return default, f"{option} must be positive, not {value!r}"
     return seconds, None
+
+
+def _url_host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    try:
+        return (urlsplit(url.strip()).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def _key_name_problem(server: str, target: str, api_key: str) -> str | None:
+    """Why ``api_key`` cannot be the API key of ``server``, or None. A bad value is never echoed: it may be the key
+    itself, pasted in place of its name."""
+    example = re.sub(r"\W", "_", server.upper())
+    if not KEY_NAME.match(api_key):
+        return (f"api_key must be the NAME of an API key (a letter, then letters, digits or _, at most 32: e.g. "
+                f"{server}.api_key = {example}, then `dosaku keys set {example}`), never the key itself")
+    if not is_url(target):
+        return (f"api_key is only for a server at a URL (a command gets its secrets as leading NAME=VALUE words): "
+                f"remove {server}.api_key")
+    if target.strip().lower().startswith("http://") and _url_host(target) not in LOOPBACK_HOSTS:
+        return "api_key would be sent unencrypted over http:// to another machine: use an https:// URL"
+    return None
+
+
+def _header_problem(server: str, api_key: str | None, header: str) -> str | None:
+    """Why ``header`` cannot carry the API key of ``server``, or None."""
+    if not HEADER_NAME.match(header):
+        return "api_key_header must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~, e.g. X-API-Key)"
+    if header.lower() in TRANSPORT_HEADERS:
+        return f"api_key_header cannot be {header!r}: the MCP transport sets that header itself"
+    if not api_key:
+        return f"api_key_header is set but api_key is not: add {server}.api_key = NAME"
+    return None
+
+
+def auth_problems(server: str, target: str, api_key: str | None, api_key_header: str | None) -> list[str]:
+    """Why the options ``api_key`` and ``api_key_header`` (None when unset) cannot be those of the server ``server``
+    at ``target``; ``[]`` when they can.
+
+    Example::
+
+        auth_problems('hub', 'mcp-server-time', 'GITHUB', None)   # ['api_key is only for a server at a URL ...']
+        auth_problems('hub', 'https://example.com/mcp', 'GITHUB', 'X-API-Key')   # []
+    """
+    problems = [_key_name_problem(server, target, api_key.upper()) if api_key else None,
+                _header_problem(server, api_key, api_key_header) if api_key_header else None]
+    return [problem for problem in problems if problem]
+
+
+def _auth(config: Any, server: str, target: str) -> tuple[str | None, str | None, list[str]]:
+    """``(api_key, api_key_header, problems)`` from the server's options (both None when there is a problem)."""
+    api_key = str(config.get(OPTIONS, f"{server}.api_key") or "").strip().upper() or None
+    header = str(config.get(OPTIONS, f"{server}.api_key_header") or "").strip() or None
+    problems = auth_problems(server, target, api_key, header)
+    return (None, None, problems) if problems else (api_key, header, [])
 
 
 def entry(config: Any, name: str) -> ServerEntry:
@@ -198,7 +301,10 @@ def entry(config: Any, name: str) -> ServerEntry:
     problems += [problem] if problem else []
     start_timeout, problem = _seconds(config, name, "start_timeout", "START_TIMEOUT", DEFAULT_START_TIMEOUT_S)
     problems += [problem] if problem else []
-    server = ServerEntry(name, target, task, kind, timeout, start_timeout, path, "; ".join(problems) or None)
+    api_key, api_key_header, key_problems = _auth(config, name, target)
+    problems += key_problems
+    server = ServerEntry(name, target, task, kind, timeout, start_timeout, path, "; ".join(problems) or None,
+                         api_key, api_key_header)
     if server.problem is None and not server.is_http:
         try:
             server.command()
