@@ -24,6 +24,19 @@ from collections.abc import Mapping, Sequence
 CTRL_C, CTRL_D = b"\x03", b"\x04"
 
 
+#: The signals a terminal's keys send (Ctrl-C, Ctrl-\, Ctrl-Z) and its hang-up.
+TERMINAL_SIGNALS = (signal.SIGINT, signal.SIGQUIT, signal.SIGTSTP, signal.SIGHUP)
+
+
+def _as_a_terminal_starts_it() -> None:
+    """Give the child the signals a terminal's program starts with: default actions, none blocked. A process
+    started in the background by a shell without job control (``cmd &`` in a script, as a CI runner may do) ignores
+    SIGINT, and that would pass on to the program and make Ctrl-C do nothing."""
+    for number in TERMINAL_SIGNALS:
+        signal.signal(number, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
+
 class TerminalTimeout(AssertionError):
     """What was awaited did not appear in time (the message shows what the terminal printed)."""
 
@@ -50,6 +63,7 @@ class Terminal:
         pid, fd = pty.fork()
         if pid == 0:  # the child: the pty is its controlling terminal, it is the foreground process group
             try:
+                _as_a_terminal_starts_it()
                 if cwd:
                     os.chdir(cwd)
                 os.execvpe(argv[0], list(argv), environment)
