@@ -100,3 +100,11 @@ def test_the_token_is_never_sent_to_another_host(hf, monkeypatch, smollm2_file, 
         assert model.verified
         assert all("authorization" not in seen.headers for seen in elsewhere.requests) and elsewhere.requests
     assert token_for(url.replace("127.0.0.1", "localhost"), Config()) is None  # same port, other host name
+
+
+def test_a_redirect_on_hugging_faces_own_host_keeps_the_token(hf, smollm2_file, monkeypatch, smollm2_sha256):
+    with HuggingFaceFiles({TINY_KEY: smollm2_file}, token=TOKEN) as server:  # its CDN path on the same host
+        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        monkeypatch.setenv("HF_TOKEN", TOKEN)
+        assert pull(TINY, Config(), memory=PLENTY).sha256 == smollm2_sha256
+        assert [seen.headers.get("authorization") for seen in server.requests] == [f"Bearer {TOKEN}"] * 2
