@@ -21,7 +21,7 @@ from dosaku.config import Config, Secret
 from dosaku.errors import MissingAPIKey
 
 from dosaku_mcp.errors import MCPAuthError, MCPConfigError, MCPMissingKey
-from dosaku_mcp.servers import OPTIONS, ServerEntry
+from dosaku_mcp.servers import OPTIONS, ServerEntry, example_key_name
 
 #: A header value: visible ASCII, inner spaces allowed (no line breaks, tabs or other control characters).
 HEADER_VALUE = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$")
@@ -66,9 +66,7 @@ def key_headers(server: ServerEntry) -> dict[str, Secret]:
     if not server.api_key:
         return {}
     key = read_key(server)
-    if server.api_key_header:
-        return {server.api_key_header: key}
-    return {server.key_header or "Authorization": Secret(f"Bearer {key.reveal()}")}
+    return {server.key_header: key if server.api_key_header else Secret(f"Bearer {key.reveal()}")}
 
 
 class RefusalWatch:
@@ -101,7 +99,7 @@ def refusal(server: ServerEntry, status: int, what: str = "the MCP handshake") -
     where = f"The MCP server {server.name!r} ({server.describe()})"
     http = f"HTTP {REFUSALS.get(status, status)}"
     if not server.api_key:
-        example = re.sub(r"\W", "_", server.name.upper())
+        example = example_key_name(server.name)
         return MCPAuthError(
             f"{where} refused {what} ({http}): it needs credentials, and none are configured. Store its key with "
             f"`dosaku keys set {example}` and name it in [{OPTIONS}] {server.name}.api_key = {example} (or "

@@ -9,6 +9,7 @@ import click
 from dosaku.errors import DosakuError
 
 from dosaku_mcp.servers import (
+    LOOPBACK_HOSTS,
     NAME,
     OPTION_NAMES,
     OPTIONS,
@@ -16,12 +17,11 @@ from dosaku_mcp.servers import (
     TASK_NAME,
     ServerEntry,
     auth_problems,
+    entry,
     is_url,
     server_of_target,
     task_name_for,
 )
-
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def _fail(error: Exception) -> None:
@@ -77,7 +77,8 @@ def mcp_add(name: str, target: tuple[str, ...], task: str | None, service: bool,
     if is_url(line) and len(target) > 1:
         raise click.ClickException("A URL takes no arguments; for a command, put it after --.")
     api_key = api_key.strip().upper() if api_key else None
-    problems = auth_problems(name, line, api_key, api_key_header.strip() if api_key_header else None)
+    api_key_header = api_key_header.strip() if api_key_header else None
+    problems = auth_problems(name, line, api_key, api_key_header)
     if problems:
         raise click.ClickException(f"Not added: {'; '.join(problems)} (--api-key sets {name}.api_key, "
                                    f"--api-key-header {name}.api_key_header).")
@@ -89,7 +90,7 @@ def mcp_add(name: str, target: tuple[str, ...], task: str | None, service: bool,
     config.set(SECTION, name, line)
     values = {"task": task if task != task_name_for(name) else None, "kind": "service" if service else None,
               "timeout": timeout, "start_timeout": start_timeout, "api_key": api_key,
-              "api_key_header": api_key_header.strip() if api_key_header else None}
+              "api_key_header": api_key_header}
     for option in OPTION_NAMES:
         config.unset(OPTIONS, f"{name}.{option}")
         if values[option] is not None:
@@ -98,11 +99,10 @@ def mcp_add(name: str, target: tuple[str, ...], task: str | None, service: bool,
     kind = "service" if service or is_url(line) else "module"
     click.echo(f"Added the MCP server {name!r} as the task {task} ({kind}) in {config.path}. Its tools are listed "
                f"when it is first learned or documented (or now: `dosaku mcp refresh {name}`).")
-    if api_key and config.api_key(api_key) is None:
-        from dosaku.config import environment_variables
-
-        click.echo(f"It sends the API key {api_key}, which is not set yet: `dosaku keys set {api_key}` (or set "
-                   f"{environment_variables('API_KEYS', api_key)[0]}).")
+    server = entry(config, name)
+    if server.api_key and config.api_key(server.api_key) is None:
+        click.echo(f"It sends the API key {server.api_key}, which is not set yet: `dosaku keys set {server.api_key}` "
+                   f"(or set {server.key_env_var}).")
 
 
 def _servers(config) -> list[str]:
@@ -223,7 +223,7 @@ def serve(module: str | None, use_dosaku: bool, chat_module: str | None, tasks: 
 
     if module and use_dosaku:
         raise click.ClickException("Give --module or --dosaku, not both.")
-    if host not in LOOPBACK and not token:
+    if host not in LOOPBACK_HOSTS and not token:
         raise click.ClickException(f"Listening on {host} lets other machines in: set a token first "
                                    f"(DOSAKU_SERVE_TOKEN=... or --token).")
     permissions = {"enable_services": enable_services, "enable_executors": enable_executors}

@@ -223,10 +223,15 @@ def _url_host(url: str) -> str:
         return ""
 
 
+def example_key_name(server: str) -> str:
+    """The API key name a message suggests for ``server`` (``'my-hub'`` -> ``'MY_HUB'``)."""
+    return re.sub(r"\W", "_", server.upper())
+
+
 def _key_name_problem(server: str, target: str, api_key: str) -> str | None:
     """Why ``api_key`` cannot be the API key of ``server``, or None. A bad value is never echoed: it may be the key
     itself, pasted in place of its name."""
-    example = re.sub(r"\W", "_", server.upper())
+    example = example_key_name(server)
     if not KEY_NAME.match(api_key):
         return (f"api_key must be the NAME of an API key (a letter, then letters, digits or _, at most 32: e.g. "
                 f"{server}.api_key = {example}, then `dosaku keys set {example}`), never the key itself")
