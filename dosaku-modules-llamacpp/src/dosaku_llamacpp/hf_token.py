@@ -61,9 +61,9 @@ def hf_token(config: Config) -> AccessToken | None:
         value = config.environ.get(variable, "").strip()
         if value:
             return AccessToken(Secret(value), f"${variable}")
-    key = config.api_key(KEY_NAME)
-    if key and key.reveal().strip():
-        return AccessToken(Secret(key.reveal().strip()), f"[API_KEYS] {KEY_NAME}")
+    key = (config.api_key(KEY_NAME) or "").strip()
+    if key:
+        return AccessToken(Secret(key), f"[API_KEYS] {KEY_NAME}")
     path = token_file(config)
     try:
         value = path.read_text(encoding="utf-8").strip()
